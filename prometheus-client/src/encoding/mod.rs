@@ -1,0 +1,198 @@
+//! Rendering metrics as Prometheus text 0.0.4 or OpenMetrics 1.0.
+//!
+//! [`Registry::encode`](crate::Registry::encode) drives the encoders: it writes each family's
+//! metadata, then hands each metric a [`MetricEncoder`] that writes sample lines. A metric
+//! only says which samples it has; the encoder knows the family name, the labels already
+//! rendered for this child, and the format's rules.
+
+mod escape;
+mod negotiate;
+mod number;
+mod openmetrics;
+mod text;
+
+pub use negotiate::negotiate;
+
+pub(crate) use escape::label_value as escape_label_value;
+pub(crate) use number::{write_canonical_f64, write_f64};
+
+use crate::MetricType;
+
+/// An exposition format.
+///
+/// ```
+/// use prometheus_client::encoding::Format;
+/// assert_eq!(Format::Text.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+/// assert_eq!(
+///     Format::OpenMetrics.content_type(),
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// The Prometheus text format, version 0.0.4.
+    #[default]
+    Text,
+    /// OpenMetrics text, version 1.0.0.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The `Content-Type` header value for a body in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// Writes the metadata lines (HELP, TYPE, UNIT) that open a family.
+pub(crate) fn write_family_header(
+    out: &mut Vec<u8>,
+    format: Format,
+    name: &str,
+    help: &str,
+    unit: Option<&str>,
+    metric_type: MetricType,
+) {
+    match format {
+        Format::Text => text::write_family_header(out, name, help, metric_type),
+        Format::OpenMetrics => openmetrics::write_family_header(out, name, help, unit, metric_type),
+    }
+}
+
+/// Writes what ends an exposition (`# EOF` in OpenMetrics, nothing in text 0.0.4).
+pub(crate) fn write_end(out: &mut Vec<u8>, format: Format) {
+    if format == Format::OpenMetrics {
+        out.extend_from_slice(b"# EOF\n");
+    }
+}
+
+/// A label that a metric type adds to one of its samples.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum ExtraLabel<'a> {
+    /// No extra label.
+    None,
+    /// One or more pairs already rendered and escaped, such as `le="0.5"`.
+    Rendered(&'a str),
+    /// A pair whose name is the family's own name and whose value is given already escaped,
+    /// as a stateset writes `name{name="state"}`.
+    FamilyName(&'a str),
+}
+
+/// Writes the samples of one metric (one child of a family) in the chosen format.
+///
+/// Metric types call it from [`Metric::encode`](crate::Metric::encode); the registry has
+/// already written the family's metadata and set the name and the rendered labels.
+///
+/// ```
+/// use prometheus_client::{Counter, Registry, encoding::Format};
+///
+/// let registry = Registry::new();
+/// let hits = registry.register("hits", "Cache hits.", Counter::new())?;
+/// hits.inc_by(3);
+/// assert_eq!(
+///     registry.encode_to_string(Format::Text)?,
+///     "# HELP hits_total Cache hits.\n# TYPE hits_total counter\nhits_total 3\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MetricEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    format: Format,
+    name: &'a str,
+    const_labels: &'a str,
+    labels: &'a str,
+}
+
+impl<'a> MetricEncoder<'a> {
+    pub(crate) fn new(
+        out: &'a mut Vec<u8>,
+        format: Format,
+        name: &'a str,
+        const_labels: &'a str,
+    ) -> Self {
+        MetricEncoder {
+            out,
+            format,
+            name,
+            const_labels,
+            labels: "",
+        }
+    }
+
+    /// The format being written.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// An encoder for a child whose own labels are `labels` (rendered and escaped).
+    pub(crate) fn with_labels<'b>(&'b mut self, labels: &'b str) -> MetricEncoder<'b> {
+        MetricEncoder {
+            out: self.out,
+            format: self.format,
+            name: self.name,
+            const_labels: self.const_labels,
+            labels,
+        }
+    }
+
+    /// Writes the sample `<name><suffix>{labels} <value>` with an integer value.
+    pub fn sample_u64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: u64) {
+        self.write_head(suffix, extra);
+        number::write_u64(self.out, value);
+        self.out.push(b'\n');
+    }
+
+    /// Writes a sample with a signed integer value.
+    pub fn sample_i64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: i64) {
+        self.write_head(suffix, extra);
+        number::write_i64(self.out, value);
+        self.out.push(b'\n');
+    }
+
+    /// Writes a sample with a float value (`+Inf`, `-Inf`, `NaN` included).
+    pub fn sample_f64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: f64) {
+        self.write_head(suffix, extra);
+        number::write_f64(self.out, value);
+        self.out.push(b'\n');
+    }
+
+    fn write_head(&mut self, suffix: &str, extra: ExtraLabel<'_>) {
+        let out = &mut *self.out;
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        let mut first = true;
+        for part in [self.const_labels, self.labels] {
+            if !part.is_empty() {
+                out.push(if first { b'{' } else { b',' });
+                out.extend_from_slice(part.as_bytes());
+                first = false;
+            }
+        }
+        match extra {
+            ExtraLabel::None => {}
+            ExtraLabel::Rendered(pairs) => {
+                out.push(if first { b'{' } else { b',' });
+                out.extend_from_slice(pairs.as_bytes());
+                first = false;
+            }
+            ExtraLabel::FamilyName(value) => {
+                out.push(if first { b'{' } else { b',' });
+                out.extend_from_slice(self.name.as_bytes());
+                out.extend_from_slice(b"=\"");
+                out.extend_from_slice(value.as_bytes());
+                out.push(b'"');
+                first = false;
+            }
+        }
+        if !first {
+            out.push(b'}');
+        }
+        out.push(b' ');
+    }
+}

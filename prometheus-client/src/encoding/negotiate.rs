@@ -1,0 +1,113 @@
+//! Choosing the exposition format from an HTTP `Accept` header.
+
+use super::Format;
+
+/// Picks the format to answer a request with `Accept: accept`, as client_golang's
+/// `expfmt.NegotiateIncludingOpenMetrics` does.
+///
+/// Media ranges are tried in order of their `q` value (highest first, ties in header order);
+/// the first that names `application/openmetrics-text` with no `version` or version `0.0.1`
+/// or `1.0.0` gives OpenMetrics, the first that names `text/plain` with no version or version
+/// `0.0.4` gives text. Ranges with `q=0` are refused. Anything else, wildcards included,
+/// falls back to text 0.0.4, which every Prometheus reads.
+///
+/// ```
+/// use prometheus_client::encoding::{negotiate, Format};
+///
+/// // The header Prometheus 2.x sends.
+/// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+///     version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// assert_eq!(negotiate(prometheus), Format::OpenMetrics);
+/// assert_eq!(negotiate("text/plain"), Format::Text);
+/// assert_eq!(negotiate("*/*"), Format::Text);
+/// assert_eq!(negotiate(""), Format::Text);
+/// ```
+pub fn negotiate(accept: &str) -> Format {
+    let mut ranges: Vec<(f32, usize, Option<Format>)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(position, range)| {
+            let (quality, format) = media_range(range)?;
+            (quality > 0.0).then_some((quality, position, format))
+        })
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranges
+        .into_iter()
+        .find_map(|(_, _, format)| format)
+        .unwrap_or(Format::Text)
+}
+
+/// Reads one media range: its quality and the format it asks for, if one of ours.
+fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
+    let mut parts = range.split(';').map(str::trim);
+    let media_type = parts.next().filter(|t| !t.is_empty())?;
+    let mut version = None;
+    let mut quality = 1.0f32;
+    for param in parts {
+        let Some((key, value)) = param.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().trim_matches('"');
+        match key.trim().to_ascii_lowercase().as_str() {
+            "version" => version = Some(value),
+            "q" => {
+                quality = value
+                    .parse()
+                    .ok()
+                    .filter(|q: &f32| (0.0..=1.0).contains(q))?
+            }
+            _ => {}
+        }
+    }
+    let format = if media_type.eq_ignore_ascii_case("application/openmetrics-text") {
+        matches!(version, None | Some("0.0.1" | "1.0.0")).then_some(Format::OpenMetrics)
+    } else if media_type.eq_ignore_ascii_case("text/plain") {
+        matches!(version, None | Some("0.0.4")).then_some(Format::Text)
+    } else {
+        None
+    };
+    Some((quality, format))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_of_real_scrapers() {
+        let table: &[(&str, Format)] = &[
+            // Prometheus 3.x default scrape protocols.
+            (
+                "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+                 application/openmetrics-text;version=0.0.1;q=0.4,\
+                 text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,\
+                 text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+                Format::OpenMetrics,
+            ),
+            // Prometheus 3.x with only the text protocol configured.
+            ("text/plain;version=0.0.4;q=0.2,*/*;q=0.1", Format::Text),
+            // A scraper asking for text 1.0.0 only: not ours, so the fallback.
+            (
+                "text/plain;version=1.0.0;escaping=allow-utf-8",
+                Format::Text,
+            ),
+            // Quality decides, not order.
+            (
+                "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=1",
+                Format::OpenMetrics,
+            ),
+            (
+                "application/openmetrics-text; version=1.0.0; q=0",
+                Format::Text,
+            ),
+            ("APPLICATION/OpenMetrics-Text", Format::OpenMetrics),
+            ("application/openmetrics-text;version=2.0.0", Format::Text),
+            ("application/json", Format::Text),
+            ("garbage;;;q=zz,,", Format::Text),
+        ];
+        for (header, want) in table {
+            assert_eq!(negotiate(header), *want, "Accept: {header}");
+        }
+    }
+}

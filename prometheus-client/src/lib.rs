@@ -1,0 +1,80 @@
+//! Fast, exact Prometheus instrumentation.
+//!
+//! Create metrics, register them, update them from any thread at the cost of an atomic
+//! operation, and render them exactly as Prometheus text 0.0.4 or OpenMetrics 1.0.
+//!
+//! ```
+//! use prometheus_client::{Counter, Family, Gauge, Histogram, Registry, encoding::Format};
+//!
+//! let registry = Registry::new();
+//! let requests = registry.register(
+//!     "http_requests", "Requests served.",
+//!     Family::<(String, u16), Counter>::new(["method", "status"]),
+//! )?;
+//! let in_flight = registry.register("http_in_flight", "Requests being served.", Gauge::<i64>::default())?;
+//! let latency = registry.register_with_unit(
+//!     "http_request_duration", "Time to serve a request.", "seconds",
+//!     Histogram::with_buckets(&[0.01, 0.1, 1.0])?,
+//! )?;
+//!
+//! // In the request handler: keep the child handle to skip the lookup next time.
+//! let ok = requests.get_or_create(&("GET", 200u16));
+//! in_flight.inc();
+//! ok.inc();
+//! latency.observe(0.042);
+//! in_flight.dec();
+//!
+//! assert_eq!(registry.encode_to_string(Format::OpenMetrics)?, "\
+//! ## TYPE http_in_flight gauge
+//! ## HELP http_in_flight Requests being served.
+//! http_in_flight 0
+//! ## TYPE http_request_duration_seconds histogram
+//! ## UNIT http_request_duration_seconds seconds
+//! ## HELP http_request_duration_seconds Time to serve a request.
+//! http_request_duration_seconds_bucket{le=\"0.01\"} 0
+//! http_request_duration_seconds_bucket{le=\"0.1\"} 1
+//! http_request_duration_seconds_bucket{le=\"1.0\"} 1
+//! http_request_duration_seconds_bucket{le=\"+Inf\"} 1
+//! http_request_duration_seconds_count 1
+//! http_request_duration_seconds_sum 0.042
+//! ## TYPE http_requests counter
+//! ## HELP http_requests Requests served.
+//! http_requests_total{method=\"GET\",status=\"200\"} 1
+//! ## EOF
+//! ");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The modules: [`metrics`](crate#metric-types) (one type a file), [`Registry`],
+//! [`encoding`] (formats and negotiation), [`labels`] (label sets), [`desc`] (name rules).
+//!
+//! # Metric types
+//! [`Counter`], [`Gauge`], [`Histogram`], [`Summary`], [`Info`], [`StateSet`], [`Unknown`],
+//! and [`Family`] for any of them with labels. Custom metrics implement [`Metric`];
+//! values computed at scrape time come from a [`Collector`].
+
+#![deny(missing_docs)]
+
+mod collector;
+pub mod desc;
+pub mod encoding;
+pub mod labels;
+mod metrics;
+mod registry;
+mod sync;
+
+pub use collector::{CollectError, CollectedFamilies, Collector};
+pub use desc::MetricType;
+pub use labels::{LabelError, LabelSet, LabelValue};
+pub use metrics::buckets::{BucketError, Buckets, DEFAULT_BUCKETS};
+pub use metrics::counter::{Counter, NegativeIncrement};
+pub use metrics::family::Family;
+pub use metrics::gauge::Gauge;
+pub use metrics::histogram::{Histogram, HistogramSnapshot, HistogramTimer};
+pub use metrics::info::Info;
+pub use metrics::stateset::{StateSet, StateSetError, MAX_STATES};
+pub use metrics::summary::{Summary, SummaryBuilder, SummaryError};
+pub use metrics::unknown::Unknown;
+pub use metrics::{AtomicI64Bits, ChildLabels, Metric, Number, NumberAtomic, TypedMetric};
+pub use registry::{default_registry, EncodeError, RegisterError, Registry};
+pub use sync::AtomicF64;

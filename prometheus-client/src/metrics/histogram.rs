@@ -1,0 +1,233 @@
+//! Histogram: observations counted in cumulative buckets, with their sum and count.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::buckets::{BucketError, Buckets};
+use super::hot_cold::HotCold;
+use super::{Metric, TypedMetric};
+use crate::encoding::{ExtraLabel, Format, MetricEncoder};
+use crate::sync::Ordering;
+use crate::MetricType;
+
+/// Counts observations (latencies, sizes) in buckets, with their sum and count.
+///
+/// `observe` is lock-free: four atomic operations, no allocation. A scrape always sees a
+/// consistent snapshot: `_count` equals the `+Inf` bucket and `_sum` covers the same
+/// observations, even while other threads observe (see the hot/cold scheme in the source).
+///
+/// ```
+/// use prometheus_client::{Histogram, Registry, encoding::Format};
+///
+/// let registry = Registry::new();
+/// let latency = registry.register_with_unit(
+///     "request_duration", "Time to serve a request.", "seconds",
+///     Histogram::with_buckets(&[0.1, 0.5])?,
+/// )?;
+/// latency.observe(0.25);
+/// latency.observe(0.05);
+/// assert_eq!(registry.encode_to_string(Format::OpenMetrics)?, "\
+/// ## TYPE request_duration_seconds histogram
+/// ## UNIT request_duration_seconds seconds
+/// ## HELP request_duration_seconds Time to serve a request.
+/// request_duration_seconds_bucket{le=\"0.1\"} 1
+/// request_duration_seconds_bucket{le=\"0.5\"} 2
+/// request_duration_seconds_bucket{le=\"+Inf\"} 2
+/// request_duration_seconds_count 2
+/// request_duration_seconds_sum 0.3
+/// ## EOF
+/// ");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Histogram {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    buckets: Buckets,
+    core: HotCold,
+}
+
+/// A consistent copy of a histogram's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistogramSnapshot {
+    /// `(upper bound, cumulative count)` for each bucket, ending with `+Inf`.
+    pub buckets: Vec<(f64, u64)>,
+    /// The sum of all observations.
+    pub sum: f64,
+    /// The number of observations.
+    pub count: u64,
+}
+
+impl Histogram {
+    /// A histogram with the given layout.
+    pub fn new(buckets: Buckets) -> Self {
+        let core = HotCold::new(buckets.bounds().len() + 1);
+        Histogram {
+            inner: Arc::new(Inner { buckets, core }),
+        }
+    }
+
+    /// A histogram with these upper bounds (validated; `+Inf` is implicit).
+    pub fn with_buckets(bounds: &[f64]) -> Result<Self, BucketError> {
+        Buckets::new(bounds).map(Self::new)
+    }
+
+    /// Records one observation. NaN is counted in the `+Inf` bucket and makes the sum NaN,
+    /// as in client_golang.
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.inner.core.observe(v, self.inner.buckets.index_of(v));
+    }
+
+    /// Starts a timer that observes the elapsed seconds when dropped.
+    ///
+    /// ```
+    /// let h = prometheus_client::Histogram::default();
+    /// {
+    ///     let _timer = h.start_timer();
+    ///     // … the work being timed …
+    /// }
+    /// assert_eq!(h.snapshot().count, 1);
+    /// ```
+    pub fn start_timer(&self) -> HistogramTimer<'_> {
+        HistogramTimer {
+            histogram: self,
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// The layout.
+    pub fn buckets(&self) -> &Buckets {
+        &self.inner.buckets
+    }
+
+    /// A consistent copy of the current state.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let bounds = self.inner.buckets.bounds();
+        self.inner.core.snapshot(|s| {
+            let mut cumulative = 0;
+            let buckets = s
+                .buckets
+                .iter()
+                .zip(bounds.iter().chain(std::iter::once(&f64::INFINITY)))
+                .map(|(count, &bound)| {
+                    cumulative += count.load(Ordering::Relaxed);
+                    (bound, cumulative)
+                })
+                .collect();
+            HistogramSnapshot {
+                buckets,
+                sum: s.sum,
+                count: s.count,
+            }
+        })
+    }
+}
+
+impl Default for Histogram {
+    /// A histogram with [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS).
+    fn default() -> Self {
+        Histogram::new(Buckets::default())
+    }
+}
+
+impl fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Histogram")
+            .field("bounds", &self.inner.buckets.bounds())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metric for Histogram {
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+
+    fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+        let openmetrics = encoder.format() == Format::OpenMetrics;
+        let layout = &self.inner.buckets;
+        self.inner.core.snapshot(|s| {
+            let mut cumulative = 0;
+            for (i, count) in s.buckets.iter().enumerate() {
+                cumulative += count.load(Ordering::Relaxed);
+                let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
+                encoder.sample_u64("_bucket", le, cumulative);
+            }
+            if openmetrics {
+                encoder.sample_u64("_count", ExtraLabel::None, s.count);
+                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
+            } else {
+                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
+                encoder.sample_u64("_count", ExtraLabel::None, s.count);
+            }
+        });
+    }
+}
+
+impl TypedMetric for Histogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+/// Observes the seconds since it was started when dropped, unless discarded.
+#[derive(Debug)]
+#[must_use = "a timer observes when it is dropped; dropping it at once measures nothing"]
+pub struct HistogramTimer<'a> {
+    histogram: &'a Histogram,
+    start: Instant,
+    armed: bool,
+}
+
+impl HistogramTimer<'_> {
+    /// Observes now and returns the seconds observed.
+    pub fn observe_duration(mut self) -> f64 {
+        self.armed = false;
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.histogram.observe(seconds);
+        seconds
+    }
+
+    /// Stops the timer without observing.
+    pub fn discard(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for HistogramTimer<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.histogram.observe(self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_is_cumulative() {
+        let h = Histogram::with_buckets(&[1.0, 2.0]).expect("valid");
+        for v in [0.5, 1.0, 1.5, 5.0, f64::NAN] {
+            h.observe(v);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.buckets, vec![(1.0, 2), (2.0, 3), (f64::INFINITY, 5)]);
+        assert_eq!(s.count, 5);
+        assert!(s.sum.is_nan());
+    }
+
+    #[test]
+    fn timer_observes_once_and_discard_observes_nothing() {
+        let h = Histogram::default();
+        let seconds = h.start_timer().observe_duration();
+        assert!(seconds >= 0.0);
+        h.start_timer().discard();
+        drop(h.start_timer());
+        assert_eq!(h.snapshot().count, 2);
+    }
+}

@@ -1,0 +1,72 @@
+//! The metric types. One file a type; [`Metric`] is what the registry needs from each.
+
+pub(crate) mod buckets;
+pub(crate) mod counter;
+pub(crate) mod family;
+pub(crate) mod gauge;
+pub(crate) mod histogram;
+mod hot_cold;
+pub(crate) mod info;
+mod number;
+mod quantile;
+pub(crate) mod stateset;
+pub(crate) mod summary;
+pub(crate) mod unknown;
+
+pub use number::{AtomicI64Bits, Number, NumberAtomic};
+
+pub use family::ChildLabels;
+
+use crate::encoding::MetricEncoder;
+use crate::MetricType;
+
+/// Something the registry can expose: it knows its type and writes its own samples.
+///
+/// `encode` is called from the scraping thread while other threads keep updating the metric;
+/// each implementation decides what a consistent snapshot is (for a histogram: `_count`
+/// equals the `+Inf` bucket). It must not block updaters for long, and must not panic.
+///
+/// ```
+/// use prometheus_client::{Metric, MetricType, Registry, encoding::{ExtraLabel, Format, MetricEncoder}};
+///
+/// /// Seconds since this process started, computed at scrape time.
+/// #[derive(Clone)]
+/// struct Uptime(std::time::Instant);
+///
+/// impl Metric for Uptime {
+///     fn metric_type(&self) -> MetricType {
+///         MetricType::Gauge
+///     }
+///     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+///         encoder.sample_f64("", ExtraLabel::None, self.0.elapsed().as_secs_f64().floor());
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// registry.register("uptime_seconds", "Time since start.", Uptime(std::time::Instant::now()))?;
+/// assert!(registry.encode_to_string(Format::Text)?.contains("\nuptime_seconds 0\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Metric: Send + Sync + 'static {
+    /// The type this metric is exposed as.
+    fn metric_type(&self) -> MetricType;
+    /// Writes this metric's samples.
+    fn encode(&self, encoder: &mut MetricEncoder<'_>);
+    /// The labels of this metric's children, for registration checks; only families have any.
+    fn child_labels(&self) -> ChildLabels<'_> {
+        ChildLabels::None
+    }
+}
+
+/// A metric whose type is known without an instance, as a [`Family`](crate::Family) needs
+/// for its children.
+///
+/// ```
+/// use prometheus_client::{Counter, Histogram, MetricType, TypedMetric};
+/// assert_eq!(<Counter as TypedMetric>::TYPE, MetricType::Counter);
+/// assert_eq!(Histogram::TYPE, MetricType::Histogram);
+/// ```
+pub trait TypedMetric: Metric + Clone {
+    /// The type of every metric of this Rust type.
+    const TYPE: MetricType;
+}

@@ -1,0 +1,185 @@
+//! The numbers counters and gauges hold: `u64`, `i64` or `f64`, each in one atomic word.
+
+use crate::encoding::{ExtraLabel, MetricEncoder};
+use crate::sync::{AtomicF64, AtomicU64, Ordering};
+
+/// A number a [`Counter`](crate::Counter) or [`Gauge`](crate::Gauge) can hold.
+///
+/// Sealed: implemented for `u64`, `i64` and `f64`.
+///
+/// ```
+/// use prometheus_client::{Counter, Gauge};
+/// let bytes = Counter::new();
+/// let seconds: Counter<f64> = Counter::default();
+/// let queue: Gauge<i64> = Gauge::default();
+/// let temperature: Gauge<f64> = Gauge::default();
+/// # let _ = (bytes, seconds, queue, temperature);
+/// ```
+pub trait Number:
+    Copy + PartialOrd + Send + Sync + std::fmt::Debug + sealed::Sealed + 'static
+{
+    /// The atomic cell holding it.
+    type Atomic: NumberAtomic<Self>;
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// Whether a counter may add this amount (not negative, not NaN).
+    fn is_valid_increment(self) -> bool;
+    /// Converts seconds since the Unix epoch (for `set_to_current_time`).
+    fn from_unix_seconds(seconds: f64) -> Self;
+    /// The negation, used by `dec`/`sub` (wrapping for integers).
+    fn negate(self) -> Self;
+    /// The value as a float, for messages.
+    fn to_f64(self) -> f64;
+    /// Writes the value as a sample.
+    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>);
+}
+
+/// The atomic cell of a [`Number`]. Every operation is one atomic instruction or, for `f64`
+/// additions, a compare-and-swap loop.
+pub trait NumberAtomic<N>: Default + Send + Sync + std::fmt::Debug + 'static {
+    /// A new cell.
+    fn new(v: N) -> Self;
+    /// Reads the value.
+    fn get(&self) -> N;
+    /// Replaces the value.
+    fn set(&self, v: N);
+    /// Adds to the value (wrapping for integers).
+    fn add(&self, v: N);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u64 {}
+    impl Sealed for i64 {}
+    impl Sealed for f64 {}
+}
+
+/// The `i64` cell: the two's complement bits in an `AtomicU64`, so wrapping adds are exact.
+///
+/// ```
+/// use prometheus_client::{AtomicI64Bits, NumberAtomic};
+/// let cell = <AtomicI64Bits as NumberAtomic<i64>>::new(-2);
+/// cell.add(5);
+/// assert_eq!(cell.get(), 3);
+/// ```
+#[derive(Debug, Default)]
+pub struct AtomicI64Bits(AtomicU64);
+
+impl NumberAtomic<u64> for AtomicU64 {
+    fn new(v: u64) -> Self {
+        AtomicU64::new(v)
+    }
+    #[inline]
+    fn get(&self) -> u64 {
+        self.load(Ordering::Relaxed)
+    }
+    #[inline]
+    fn set(&self, v: u64) {
+        self.store(v, Ordering::Relaxed);
+    }
+    #[inline]
+    fn add(&self, v: u64) {
+        self.fetch_add(v, Ordering::Relaxed);
+    }
+}
+
+impl NumberAtomic<i64> for AtomicI64Bits {
+    fn new(v: i64) -> Self {
+        AtomicI64Bits(AtomicU64::new(v as u64))
+    }
+    #[inline]
+    fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed) as i64
+    }
+    #[inline]
+    fn set(&self, v: i64) {
+        self.0.store(v as u64, Ordering::Relaxed);
+    }
+    #[inline]
+    fn add(&self, v: i64) {
+        self.0.fetch_add(v as u64, Ordering::Relaxed);
+    }
+}
+
+impl NumberAtomic<f64> for AtomicF64 {
+    fn new(v: f64) -> Self {
+        AtomicF64::new(v)
+    }
+    #[inline]
+    fn get(&self) -> f64 {
+        self.load(Ordering::Relaxed)
+    }
+    #[inline]
+    fn set(&self, v: f64) {
+        self.store(v, Ordering::Relaxed);
+    }
+    #[inline]
+    fn add(&self, v: f64) {
+        self.fetch_add(v, Ordering::Relaxed);
+    }
+}
+
+impl Number for u64 {
+    type Atomic = AtomicU64;
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    fn is_valid_increment(self) -> bool {
+        true
+    }
+    fn from_unix_seconds(seconds: f64) -> Self {
+        seconds as u64
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn negate(self) -> Self {
+        self.wrapping_neg()
+    }
+    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
+        encoder.sample_u64(suffix, extra, self);
+    }
+}
+
+impl Number for i64 {
+    type Atomic = AtomicI64Bits;
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    fn is_valid_increment(self) -> bool {
+        self >= 0
+    }
+    fn from_unix_seconds(seconds: f64) -> Self {
+        seconds as i64
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn negate(self) -> Self {
+        self.wrapping_neg()
+    }
+    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
+        encoder.sample_i64(suffix, extra, self);
+    }
+}
+
+impl Number for f64 {
+    type Atomic = AtomicF64;
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    fn is_valid_increment(self) -> bool {
+        self >= 0.0
+    }
+    fn from_unix_seconds(seconds: f64) -> Self {
+        seconds
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn negate(self) -> Self {
+        -self
+    }
+    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
+        encoder.sample_f64(suffix, extra, self);
+    }
+}
