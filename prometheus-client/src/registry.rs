@@ -725,3 +725,247 @@ fn render_const_labels(labels: &[(String, String)]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Counter, Family, Gauge, Histogram, Info, StateSet, Summary};
+
+    fn text(registry: &Registry) -> String {
+        registry.encode_to_string(Format::Text).expect("encodes")
+    }
+
+    #[test]
+    fn invalid_names_are_refused_with_the_name() {
+        let r = Registry::new();
+        let err = r.register("9lives", "", Counter::new()).unwrap_err();
+        assert_eq!(err, RegisterError::InvalidName("9lives".into()));
+        assert!(err.to_string().contains("\"9lives\""));
+        assert!(
+            matches!(r.sub_registry_with_prefix("a-b"), Err(RegisterError::InvalidPrefix(p)) if p == "a-b")
+        );
+        let err = r
+            .register_with_unit("x", "", "per cent", Gauge::new())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RegisterError::InvalidUnit {
+                name: "x".into(),
+                unit: "per cent".into()
+            }
+        );
+    }
+
+    #[test]
+    fn reserved_and_invalid_label_names_are_refused() {
+        let r = Registry::new();
+        let le = Family::<[String; 1], Histogram>::new(["le"]);
+        let err = r.register("h", "", le).unwrap_err();
+        assert!(
+            matches!(err, RegisterError::InvalidLabel { ref name, error: LabelNameError::Reserved { .. } } if name == "h"),
+            "{err}"
+        );
+        let q = Family::<[String; 1], Summary>::new(["quantile"]);
+        assert!(r.register("s", "", q).is_err());
+        let dunder = Family::<[String; 1], Counter>::new(["__x"]);
+        assert!(matches!(
+            r.register("c", "", dunder),
+            Err(RegisterError::InvalidLabel {
+                error: LabelNameError::DoubleUnderscore(_),
+                ..
+            })
+        ));
+        let shard = r.sub_registry_with_labels([("shard", "1")]).expect("valid");
+        let clash = Family::<[String; 1], Counter>::new(["shard"]);
+        assert_eq!(
+            shard.register("d", "", clash).unwrap_err(),
+            RegisterError::DuplicateLabel {
+                name: "d".into(),
+                label: "shard".into()
+            }
+        );
+        assert!(r
+            .sub_registry_with_labels([("a", "1"), ("a", "2")])
+            .is_err());
+        assert!(r.sub_registry_with_labels([("__a", "1")]).is_err());
+        let state = StateSet::new(["on"]).expect("valid");
+        let by_own_name = r.sub_registry_with_labels([("mode", "x")]).expect("valid");
+        assert!(by_own_name.register("mode", "", state).is_err());
+    }
+
+    #[test]
+    fn label_count_must_match_the_label_type() {
+        let r = Registry::new();
+        let family = Family::<[String; 2], Counter>::new(["only_one"]);
+        assert_eq!(
+            r.register("f", "", family).unwrap_err(),
+            RegisterError::LabelCount {
+                name: "f".into(),
+                declared: 1,
+                arity: 2
+            }
+        );
+        let named = Family::<Vec<(String, String)>, Counter>::new(["x"]);
+        assert_eq!(
+            r.register("g", "", named).unwrap_err(),
+            RegisterError::NamedLabelsDeclared("g".into())
+        );
+    }
+
+    #[test]
+    fn duplicates_and_inconsistencies_are_refused() {
+        let r = Registry::new();
+        r.register("jobs", "Jobs.", Counter::new()).expect("first");
+        assert_eq!(
+            r.register("jobs_total", "Jobs.", Counter::new())
+                .unwrap_err(),
+            RegisterError::Duplicate("jobs".into())
+        );
+        assert!(matches!(
+            r.register("jobs", "Other.", Gauge::new()),
+            Err(RegisterError::InconsistentType {
+                existing: MetricType::Counter,
+                new: MetricType::Gauge,
+                ..
+            })
+        ));
+        let a = r.sub_registry_with_labels([("shard", "a")]).expect("valid");
+        let b = r.sub_registry_with_labels([("shard", "b")]).expect("valid");
+        a.register("work", "Work.", Counter::new())
+            .expect("shard a");
+        b.register("work", "Work.", Counter::new())
+            .expect("shard b joins the family");
+        assert!(matches!(
+            b.register("work", "Work!", Counter::new()),
+            Err(RegisterError::InconsistentHelp { .. })
+        ));
+        let c = r.sub_registry_with_labels([("zone", "c")]).expect("valid");
+        assert!(matches!(
+            c.register("work", "Work.", Counter::new()),
+            Err(RegisterError::InconsistentLabelNames { .. })
+        ));
+        r.register_with_unit("size", "Size.", "bytes", Gauge::new())
+            .expect("with unit");
+        let d = r.sub_registry_with_labels([("disk", "d")]).expect("valid");
+        assert!(
+            d.register("size_bytes", "Size.", Gauge::new()).is_err(),
+            "unit differs"
+        );
+        assert_eq!(
+            text(&r),
+            "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 0\n\
+             # HELP size_bytes Size.\n# TYPE size_bytes gauge\nsize_bytes 0\n\
+             # HELP work_total Work.\n# TYPE work_total counter\n\
+             work_total{shard=\"a\"} 0\nwork_total{shard=\"b\"} 0\n"
+        );
+    }
+
+    #[test]
+    fn sample_names_may_not_clash() {
+        let r = Registry::new();
+        r.register("a", "", Counter::new()).expect("counter a");
+        assert_eq!(
+            r.register("a_total", "", Gauge::new()).unwrap_err(),
+            RegisterError::NameClash {
+                name: "a_total".into(),
+                sample: "a_total".into(),
+                other: "a".into()
+            }
+        );
+        r.register("x_count", "", Gauge::new()).expect("gauge");
+        assert!(
+            matches!(r.register("x", "", Histogram::default()), Err(RegisterError::NameClash { sample, .. }) if sample == "x_count")
+        );
+        r.register("h", "", Histogram::default())
+            .expect("histogram");
+        assert!(r.register("h_bucket", "", Gauge::new()).is_err());
+        r.register("build", "", Info::new(&[("v", "1")]).expect("valid"))
+            .expect("info");
+        assert!(r.register("build_info", "", Gauge::new()).is_err());
+    }
+
+    #[test]
+    fn a_failed_registration_changes_nothing() {
+        let r = Registry::new();
+        r.register("kept", "Kept.", Gauge::new()).expect("valid");
+        let before = text(&r);
+        assert!(r.register("bad name", "", Gauge::new()).is_err());
+        assert!(r.register("kept", "Other help.", Gauge::new()).is_err());
+        assert_eq!(text(&r), before);
+    }
+
+    #[test]
+    fn unregister_removes_one_registration_and_frees_the_names() {
+        let r = Registry::new();
+        let a = r.sub_registry_with_labels([("s", "a")]).expect("valid");
+        let b = r.sub_registry_with_labels([("s", "b")]).expect("valid");
+        a.register("n", "", Gauge::new()).expect("a");
+        b.register("n", "", Gauge::new()).expect("b");
+        assert!(a.unregister("n"));
+        assert_eq!(text(&r), "# TYPE n gauge\nn{s=\"b\"} 0\n");
+        assert!(b.unregister("n"));
+        assert_eq!(text(&r), "");
+        r.register("n_total", "", Gauge::new())
+            .expect("sample names were freed");
+        assert!(!r.unregister("missing"));
+    }
+
+    #[test]
+    fn prefixes_nest_and_units_are_not_doubled() {
+        let r = Registry::new();
+        let sub = r
+            .sub_registry_with_prefix("app")
+            .and_then(|s| s.sub_registry_with_prefix("db"))
+            .expect("valid");
+        sub.register_with_unit(
+            "latency_seconds",
+            "",
+            "seconds",
+            Histogram::with_buckets(&[1.0]).expect("valid"),
+        )
+        .expect("valid");
+        sub.register_with_unit("read", "", "bytes", Counter::new())
+            .expect("valid");
+        let out = r.encode_to_string(Format::OpenMetrics).expect("encodes");
+        assert!(
+            out.contains(
+                "# TYPE app_db_latency_seconds histogram\n# UNIT app_db_latency_seconds seconds\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("# TYPE app_db_read_bytes counter\n# UNIT app_db_read_bytes bytes\napp_db_read_bytes_total 0\n"), "{out}");
+    }
+
+    struct Failing;
+    impl Collector for Failing {
+        fn collect(&self, _: &mut CollectedFamilies) -> Result<(), CollectError> {
+            Err(CollectError::new("sensor offline"))
+        }
+    }
+
+    struct Clashing;
+    impl Collector for Clashing {
+        fn collect(&self, families: &mut CollectedFamilies) -> Result<(), CollectError> {
+            families.add("taken", "", Gauge::new());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn collector_problems_fail_the_scrape_and_leave_the_buffer_alone() {
+        let r = Registry::new();
+        r.register("taken", "", Gauge::new()).expect("valid");
+        let failing = Registry::new();
+        failing.register_collector(Failing);
+        let mut out = b"kept".to_vec();
+        let err = failing.encode(Format::Text, &mut out).unwrap_err();
+        assert_eq!(err.to_string(), "collector failed: sensor offline");
+        assert_eq!(out, b"kept");
+        r.register_collector(Clashing);
+        assert_eq!(
+            r.encode(Format::Text, &mut out).unwrap_err(),
+            EncodeError::Collected(RegisterError::Duplicate("taken".into()))
+        );
+        assert_eq!(out, b"kept");
+    }
+}
