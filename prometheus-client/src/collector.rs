@@ -32,7 +32,7 @@ use crate::Metric;
 /// registry.register_collector(Temperature);
 /// assert_eq!(registry.encode_to_string(Format::OpenMetrics)?, "\
 /// ## TYPE legacy_reading unknown
-/// legacy_reading 7
+/// legacy_reading 7.0
 /// ## TYPE room_temperature_celsius gauge
 /// ## UNIT room_temperature_celsius celsius
 /// ## HELP room_temperature_celsius Measured now.

@@ -97,7 +97,8 @@ pub enum RegisterError {
     InvalidName(String),
     /// A sub-registry prefix that cannot start a metric name.
     InvalidPrefix(String),
-    /// A unit with characters a metric name cannot have, or empty.
+    /// A unit with characters a metric name cannot have, or empty, or a unit on a type that
+    /// cannot have one (info, stateset).
     InvalidUnit {
         /// The metric.
         name: String,

@@ -1,1 +1,6 @@
-//! Support for the cross-crate tests.
+//! Support for the cross-crate tests: a registry of edge cases that records what went in,
+//! and runners for the external tools (promtool, Python's prometheus_client parsers) that
+//! check our output without sharing any of our code.
+
+pub mod edge_cases;
+pub mod external;

@@ -156,9 +156,16 @@ impl<'a> MetricEncoder<'a> {
     }
 
     /// Writes a sample with a float value (`+Inf`, `-Inf`, `NaN` included).
+    ///
+    /// Text 0.0.4 gets Go's form (`1`, `-0`, `1e+06`); OpenMetrics the canonical float form
+    /// (`1.0`, `-0.0`, `1e+06`), so that no parser mistakes a float for an integer and, for
+    /// example, loses the sign of `-0.0`.
     pub fn sample_f64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: f64) {
         self.write_head(suffix, extra);
-        number::write_f64(self.out, value);
+        match self.format {
+            Format::OpenMetrics => number::write_canonical_f64(self.out, value),
+            _ => number::write_f64(self.out, value),
+        }
         self.out.push(b'\n');
     }
 

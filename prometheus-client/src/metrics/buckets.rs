@@ -183,6 +183,12 @@ impl Buckets {
         self.bounds.partition_point(|&b| b < v)
     }
 
+    /// Whether a bound is negative. OpenMetrics then forbids `_sum` (it would no longer be a
+    /// counter), and so `_count`, which may only appear with `_sum`.
+    pub(crate) fn has_negative_bounds(&self) -> bool {
+        self.bounds.first().is_some_and(|b| *b < 0.0)
+    }
+
     /// The rendered `le` label of bucket `index` in text (`false`) or OpenMetrics form.
     #[inline]
     pub(crate) fn le_label(&self, index: usize, openmetrics: bool) -> &str {

@@ -17,6 +17,9 @@ use crate::MetricType;
 /// consistent snapshot: `_count` equals the `+Inf` bucket and `_sum` covers the same
 /// observations, even while other threads observe (see the hot/cold scheme in the source).
 ///
+/// A histogram with a negative bucket bound has no `_sum` and `_count` in OpenMetrics, which
+/// forbids them there; text 0.0.4 has both, as client_golang writes them.
+///
 /// ```
 /// use prometheus_client::{Histogram, Registry, encoding::Format};
 ///
@@ -159,8 +162,10 @@ impl Metric for Histogram {
                 encoder.sample_u64("_bucket", le, cumulative);
             }
             if openmetrics {
-                encoder.sample_u64("_count", ExtraLabel::None, s.count);
-                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
+                if !layout.has_negative_bounds() {
+                    encoder.sample_u64("_count", ExtraLabel::None, s.count);
+                    encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
+                }
             } else {
                 encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
                 encoder.sample_u64("_count", ExtraLabel::None, s.count);
