@@ -20,7 +20,7 @@ pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 pub struct AtomicF64(AtomicU64);
 
 impl AtomicF64 {
-    pub(crate) const fn new(v: f64) -> Self {
+    pub(crate) fn new(v: f64) -> Self {
         Self(AtomicU64::new(v.to_bits()))
     }
 

@@ -136,7 +136,8 @@ impl Buckets {
                 "linear buckets need a count of at least 1",
             ));
         }
-        if !(width > 0.0) || !start.is_finite() || !width.is_finite() {
+        let valid = width > 0.0 && start.is_finite() && width.is_finite();
+        if !valid {
             return Err(BucketError::InvalidBuilder(
                 "linear buckets need a finite start and a finite positive width",
             ));
@@ -158,7 +159,8 @@ impl Buckets {
                 "exponential buckets need a count of at least 1",
             ));
         }
-        if !(start > 0.0) || !(factor > 1.0) || !start.is_finite() || !factor.is_finite() {
+        let valid = start > 0.0 && factor > 1.0 && start.is_finite() && factor.is_finite();
+        if !valid {
             return Err(BucketError::InvalidBuilder(
                 "exponential buckets need a finite start above 0 and a finite factor above 1",
             ));

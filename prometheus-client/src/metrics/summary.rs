@@ -150,7 +150,7 @@ impl SummaryBuilder {
             if !(0.0..=1.0).contains(&quantile) {
                 return Err(SummaryError::InvalidQuantile(quantile));
             }
-            if !(error > 0.0 && error < 1.0) {
+            if error.is_nan() || error <= 0.0 || error >= 1.0 {
                 return Err(SummaryError::InvalidError { quantile, error });
             }
         }
