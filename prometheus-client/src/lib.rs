@@ -51,7 +51,8 @@
 //! # Metric types
 //! [`Counter`], [`Gauge`], [`Histogram`], [`Summary`], [`Info`], [`StateSet`], [`Unknown`],
 //! and [`Family`] for any of them with labels. Custom metrics implement [`Metric`];
-//! values computed at scrape time come from a [`Collector`].
+//! values computed at scrape time come from a [`Collector`], which can relay histograms and
+//! summaries computed elsewhere as [`ConstHistogram`] and [`ConstSummary`].
 
 #![deny(missing_docs)]
 
@@ -67,6 +68,7 @@ pub use collector::{CollectError, CollectedFamilies, Collector};
 pub use desc::MetricType;
 pub use labels::{LabelError, LabelSet, LabelValue};
 pub use metrics::buckets::{BucketError, Buckets, DEFAULT_BUCKETS};
+pub use metrics::constant::{ConstHistogram, ConstMetricError, ConstSummary};
 pub use metrics::counter::{Counter, NegativeIncrement};
 pub use metrics::family::Family;
 pub use metrics::gauge::Gauge;

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use prometheus_client::{
-    Buckets, Counter, Family, Gauge, Histogram, Info, Registry, StateSet, Summary, Unknown,
+    Buckets, CollectError, CollectedFamilies, Collector, ConstHistogram, ConstSummary, Counter,
+    Family, Gauge, Histogram, Info, Registry, StateSet, Summary, Unknown,
 };
 
 /// One sample as a parser should see it.
@@ -325,9 +326,64 @@ pub fn edge_cases() -> Result<EdgeCases, Box<dyn std::error::Error>> {
         "Work by shard.",
     );
 
+    r.register_collector(Relay);
+    b.family(
+        "edge_relayed_seconds",
+        "edge_relayed_seconds",
+        "histogram",
+        "Relayed latency.",
+    );
+    for (le, count) in [("0.1", 3.0), ("1", 8.0), ("+Inf", 9.0)] {
+        b.sample("edge_relayed_seconds_bucket", &[("le", le)], count);
+    }
+    b.sample("edge_relayed_seconds_sum", &[], 4.25);
+    b.sample("edge_relayed_seconds_count", &[], 9.0);
+    b.family(
+        "edge_relayed_rpc_seconds",
+        "edge_relayed_rpc_seconds",
+        "summary",
+        "Relayed RPCs.",
+    );
+    b.sample("edge_relayed_rpc_seconds", &[("quantile", "0.9")], 0.75);
+    b.sample("edge_relayed_rpc_seconds_sum", &[], 12.0);
+    b.sample("edge_relayed_rpc_seconds_count", &[], 30.0);
+    b.family(
+        "edge_relayed_temperature_celsius",
+        "edge_relayed_temperature_celsius",
+        "gauge",
+        "Relayed readings.",
+    );
+    for (sensor, v) in [("a", 20.5), ("b", -3.0)] {
+        b.sample("edge_relayed_temperature_celsius", &[("sensor", sensor)], v);
+    }
+
     Ok(EdgeCases {
         registry: b.registry,
         samples: b.samples,
         families: b.families,
     })
+}
+
+/// A collector relaying state computed elsewhere: constant metrics built at scrape time.
+struct Relay;
+
+impl Collector for Relay {
+    fn collect(&self, families: &mut CollectedFamilies) -> Result<(), CollectError> {
+        let failed = |e: &dyn std::fmt::Display| CollectError::new(e.to_string());
+        let buckets = Buckets::new(&[0.1, 1.0]).map_err(|e| failed(&e))?;
+        let histogram = ConstHistogram::new(buckets, &[3, 8, 9], 4.25).map_err(|e| failed(&e))?;
+        families.add("edge_relayed_seconds", "Relayed latency.", histogram);
+        let summary = ConstSummary::new(&[(0.9, 0.75)], 12.0, 30).map_err(|e| failed(&e))?;
+        families.add("edge_relayed_rpc_seconds", "Relayed RPCs.", summary);
+        let readings = Family::<[String; 1], Gauge>::new(["sensor"]);
+        readings.get_or_create(&["a"]).set(20.5);
+        readings.get_or_create(&["b"]).set(-3.0);
+        families.add_with_unit(
+            "edge_relayed_temperature",
+            "Relayed readings.",
+            "celsius",
+            readings,
+        );
+        Ok(())
+    }
 }

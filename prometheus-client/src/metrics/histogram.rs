@@ -152,25 +152,36 @@ impl Metric for Histogram {
     }
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        let openmetrics = encoder.format() == Format::OpenMetrics;
-        let layout = &self.inner.buckets;
         self.inner.core.snapshot(|s| {
-            let mut cumulative = 0;
-            for (i, count) in s.buckets.iter().enumerate() {
-                cumulative += count.load(Ordering::Relaxed);
-                let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
-                encoder.sample_u64("_bucket", le, cumulative);
-            }
-            if openmetrics {
-                if !layout.has_negative_bounds() {
-                    encoder.sample_u64("_count", ExtraLabel::None, s.count);
-                    encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
-                }
-            } else {
-                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
-                encoder.sample_u64("_count", ExtraLabel::None, s.count);
-            }
+            let counts = s.buckets.iter().map(|c| c.load(Ordering::Relaxed));
+            encode_histogram(encoder, &self.inner.buckets, counts, s.sum, s.count);
         });
+    }
+}
+
+/// Writes a histogram's samples from its non-cumulative bucket counts.
+pub(crate) fn encode_histogram(
+    encoder: &mut MetricEncoder<'_>,
+    layout: &Buckets,
+    counts: impl Iterator<Item = u64>,
+    sum: f64,
+    count: u64,
+) {
+    let openmetrics = encoder.format() == Format::OpenMetrics;
+    let mut cumulative = 0;
+    for (i, n) in counts.enumerate() {
+        cumulative += n;
+        let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
+        encoder.sample_u64("_bucket", le, cumulative);
+    }
+    if openmetrics {
+        if !layout.has_negative_bounds() {
+            encoder.sample_u64("_count", ExtraLabel::None, count);
+            encoder.sample_f64("_sum", ExtraLabel::None, sum);
+        }
+    } else {
+        encoder.sample_f64("_sum", ExtraLabel::None, sum);
+        encoder.sample_u64("_count", ExtraLabel::None, count);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The metric types. One file a type; [`Metric`] is what the registry needs from each.
 
 pub(crate) mod buckets;
+pub(crate) mod constant;
 pub(crate) mod counter;
 pub(crate) mod family;
 pub(crate) mod gauge;

@@ -54,10 +54,28 @@ struct Inner {
     window: Option<Mutex<Window>>,
 }
 
-struct Objective {
-    quantile: f64,
+/// A quantile with its `quantile="…"` label rendered for both formats.
+pub(crate) struct Objective {
+    pub(crate) quantile: f64,
     label_text: Box<str>,
     label_openmetrics: Box<str>,
+}
+
+impl Objective {
+    pub(crate) fn new(quantile: f64) -> Self {
+        Objective {
+            quantile,
+            label_text: quantile_label(quantile, false),
+            label_openmetrics: quantile_label(quantile, true),
+        }
+    }
+
+    fn label(&self, format: Format) -> &str {
+        match format {
+            Format::OpenMetrics => &self.label_openmetrics,
+            _ => &self.label_text,
+        }
+    }
 }
 
 /// Why a summary's options were refused.
@@ -179,11 +197,7 @@ impl SummaryBuilder {
         let objectives = self
             .objectives
             .iter()
-            .map(|&(quantile, _)| Objective {
-                quantile,
-                label_text: quantile_label(quantile, false),
-                label_openmetrics: quantile_label(quantile, true),
-            })
+            .map(|&(quantile, _)| Objective::new(quantile))
             .collect();
         Ok(Summary {
             inner: Arc::new(Inner {
@@ -195,7 +209,7 @@ impl SummaryBuilder {
     }
 }
 
-fn quantile_label(quantile: f64, canonical: bool) -> Box<str> {
+pub(crate) fn quantile_label(quantile: f64, canonical: bool) -> Box<str> {
     let mut out = b"quantile=\"".to_vec();
     if canonical {
         write_canonical_f64(&mut out, quantile);
@@ -341,29 +355,37 @@ impl Metric for Summary {
     }
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        let openmetrics = encoder.format() == Format::OpenMetrics;
-        if let Some(window) = &self.inner.window {
-            let now = Instant::now();
-            let mut window = window.lock();
-            for o in self.inner.objectives.iter() {
-                let label = if openmetrics {
-                    &o.label_openmetrics
-                } else {
-                    &o.label_text
-                };
-                let value = window.query(o.quantile, now);
-                encoder.sample_f64("", ExtraLabel::Rendered(label), value);
-            }
-        }
-        self.inner.core.snapshot(|s| {
-            if openmetrics {
-                encoder.sample_u64("_count", ExtraLabel::None, s.count);
-                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
-            } else {
-                encoder.sample_f64("_sum", ExtraLabel::None, s.sum);
-                encoder.sample_u64("_count", ExtraLabel::None, s.count);
-            }
+        let now = Instant::now();
+        let mut window = self.inner.window.as_ref().map(|w| w.lock());
+        let quantiles = self.inner.objectives.iter().map(|o| {
+            let value = window
+                .as_mut()
+                .map_or(f64::NAN, |w| w.query(o.quantile, now));
+            (o, value)
         });
+        self.inner
+            .core
+            .snapshot(|s| encode_summary(encoder, quantiles, s.sum, s.count));
+    }
+}
+
+/// Writes a summary's samples: each quantile, then the sum and count.
+pub(crate) fn encode_summary<'o>(
+    encoder: &mut MetricEncoder<'_>,
+    quantiles: impl Iterator<Item = (&'o Objective, f64)>,
+    sum: f64,
+    count: u64,
+) {
+    let format = encoder.format();
+    for (objective, value) in quantiles {
+        encoder.sample_f64("", ExtraLabel::Rendered(objective.label(format)), value);
+    }
+    if format == Format::OpenMetrics {
+        encoder.sample_u64("_count", ExtraLabel::None, count);
+        encoder.sample_f64("_sum", ExtraLabel::None, sum);
+    } else {
+        encoder.sample_f64("_sum", ExtraLabel::None, sum);
+        encoder.sample_u64("_count", ExtraLabel::None, count);
     }
 }
 
