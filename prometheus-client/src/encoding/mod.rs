@@ -14,7 +14,20 @@ mod text;
 pub use negotiate::negotiate;
 
 pub(crate) use escape::label_value as escape_label_value;
-pub(crate) use number::{write_canonical_f64, write_f64};
+
+/// Renders `name="value"` for a float label (`le`, `quantile`) in the form `format` wants:
+/// Go's form in text 0.0.4 (`le="1"`), canonical in OpenMetrics (`le="1.0"`).
+pub(crate) fn float_label(name: &str, value: f64, format: Format) -> Box<str> {
+    let mut out = Vec::with_capacity(name.len() + 24);
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    match format {
+        Format::OpenMetrics => number::write_canonical_f64(&mut out, value),
+        _ => number::write_f64(&mut out, value),
+    }
+    out.push(b'"');
+    String::from_utf8_lossy(&out).into()
+}
 
 use crate::MetricType;
 
@@ -167,6 +180,18 @@ impl<'a> MetricEncoder<'a> {
             _ => number::write_f64(self.out, value),
         }
         self.out.push(b'\n');
+    }
+
+    /// Writes a histogram's or summary's `_sum` and `_count`, in the order each format's
+    /// reference client uses (client_golang: sum, count; client_python: count, sum).
+    pub(crate) fn sum_and_count(&mut self, sum: f64, count: u64) {
+        if self.format == Format::OpenMetrics {
+            self.sample_u64("_count", ExtraLabel::None, count);
+            self.sample_f64("_sum", ExtraLabel::None, sum);
+        } else {
+            self.sample_f64("_sum", ExtraLabel::None, sum);
+            self.sample_u64("_count", ExtraLabel::None, count);
+        }
     }
 
     fn write_head(&mut self, suffix: &str, extra: ExtraLabel<'_>) {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::encoding::{write_canonical_f64, write_f64};
+use crate::encoding::{float_label, Format};
 
 /// client_golang's `DefBuckets`, for latencies in seconds from 5 ms to 10 s.
 pub const DEFAULT_BUCKETS: [f64; 11] = [
@@ -100,26 +100,17 @@ impl Buckets {
                 });
             }
         }
-        let render = |canonical: bool| -> Box<[Box<str>]> {
+        let render = |format| -> Box<[Box<str>]> {
             bounds
                 .iter()
                 .chain(std::iter::once(&f64::INFINITY))
-                .map(|&b| {
-                    let mut out = b"le=\"".to_vec();
-                    if canonical {
-                        write_canonical_f64(&mut out, b);
-                    } else {
-                        write_f64(&mut out, b);
-                    }
-                    out.push(b'"');
-                    String::from_utf8_lossy(&out).into()
-                })
+                .map(|&b| float_label("le", b, format))
                 .collect()
         };
         Ok(Buckets {
             bounds: bounds.into(),
-            le_text: render(false),
-            le_openmetrics: render(true),
+            le_text: render(Format::Text),
+            le_openmetrics: render(Format::OpenMetrics),
         })
     }
 

@@ -174,14 +174,8 @@ pub(crate) fn encode_histogram(
         let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
         encoder.sample_u64("_bucket", le, cumulative);
     }
-    if openmetrics {
-        if !layout.has_negative_bounds() {
-            encoder.sample_u64("_count", ExtraLabel::None, count);
-            encoder.sample_f64("_sum", ExtraLabel::None, sum);
-        }
-    } else {
-        encoder.sample_f64("_sum", ExtraLabel::None, sum);
-        encoder.sample_u64("_count", ExtraLabel::None, count);
+    if !(openmetrics && layout.has_negative_bounds()) {
+        encoder.sum_and_count(sum, count);
     }
 }
 

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use super::hot_cold::HotCold;
 use super::quantile::QuantileSketch;
 use super::{Metric, TypedMetric};
-use crate::encoding::{write_canonical_f64, write_f64, ExtraLabel, Format, MetricEncoder};
+use crate::encoding::{float_label, ExtraLabel, Format, MetricEncoder};
 use crate::MetricType;
 
 /// How many observations wait in a buffer before being merged into the sketches.
@@ -65,8 +65,8 @@ impl Objective {
     pub(crate) fn new(quantile: f64) -> Self {
         Objective {
             quantile,
-            label_text: quantile_label(quantile, false),
-            label_openmetrics: quantile_label(quantile, true),
+            label_text: float_label("quantile", quantile, Format::Text),
+            label_openmetrics: float_label("quantile", quantile, Format::OpenMetrics),
         }
     }
 
@@ -207,17 +207,6 @@ impl SummaryBuilder {
             }),
         })
     }
-}
-
-pub(crate) fn quantile_label(quantile: f64, canonical: bool) -> Box<str> {
-    let mut out = b"quantile=\"".to_vec();
-    if canonical {
-        write_canonical_f64(&mut out, quantile);
-    } else {
-        write_f64(&mut out, quantile);
-    }
-    out.push(b'"');
-    String::from_utf8_lossy(&out).into()
 }
 
 /// The sliding window: `age_buckets` sketches that all receive every observation, started
@@ -380,13 +369,7 @@ pub(crate) fn encode_summary<'o>(
     for (objective, value) in quantiles {
         encoder.sample_f64("", ExtraLabel::Rendered(objective.label(format)), value);
     }
-    if format == Format::OpenMetrics {
-        encoder.sample_u64("_count", ExtraLabel::None, count);
-        encoder.sample_f64("_sum", ExtraLabel::None, sum);
-    } else {
-        encoder.sample_f64("_sum", ExtraLabel::None, sum);
-        encoder.sample_u64("_count", ExtraLabel::None, count);
-    }
+    encoder.sum_and_count(sum, count);
 }
 
 impl TypedMetric for Summary {
