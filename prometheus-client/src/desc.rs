@@ -24,6 +24,8 @@ pub enum MetricType {
     Histogram,
     /// Observations summarised by their sum, count and optional quantiles.
     Summary,
+    /// A histogram of current values, which may go down (OpenMetrics `gaugehistogram`).
+    GaugeHistogram,
     /// Constant labels describing the target (OpenMetrics `info`).
     Info,
     /// A set of named boolean states (OpenMetrics `stateset`).
@@ -40,6 +42,7 @@ impl MetricType {
             MetricType::Gauge => "gauge",
             MetricType::Histogram => "histogram",
             MetricType::Summary => "summary",
+            MetricType::GaugeHistogram => "gaugehistogram",
             MetricType::Info => "info",
             MetricType::StateSet => "stateset",
             MetricType::Unknown => "unknown",
@@ -49,7 +52,7 @@ impl MetricType {
     /// The label this type adds to its own samples, which users may therefore not use.
     pub fn reserved_label(self) -> Option<&'static str> {
         match self {
-            MetricType::Histogram => Some("le"),
+            MetricType::Histogram | MetricType::GaugeHistogram => Some("le"),
             MetricType::Summary => Some("quantile"),
             _ => None,
         }
@@ -71,6 +74,7 @@ impl MetricType {
             MetricType::Counter => &["_total", "_created"],
             MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
             MetricType::Summary => &["", "_count", "_sum", "_created"],
+            MetricType::GaugeHistogram => &["_bucket", "_gcount", "_gsum"],
             MetricType::Info => &["_info"],
             MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[""],
         }

@@ -61,6 +61,7 @@ pub mod desc;
 pub mod encoding;
 pub mod labels;
 mod metrics;
+pub mod parse;
 mod registry;
 mod sync;
 

@@ -18,6 +18,7 @@ pub(super) fn write_family_header(
         MetricType::Info => ("_info", "gauge"),
         MetricType::StateSet => ("", "gauge"),
         MetricType::Unknown => ("", "untyped"),
+        MetricType::GaugeHistogram => ("", "histogram"),
         other => ("", other.as_str()),
     };
     if !help.is_empty() {

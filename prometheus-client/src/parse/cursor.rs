@@ -1,0 +1,269 @@
+//! A cursor over one line of input, and the tokens both formats share: names, quoted strings,
+//! label sets and numbers. Positions are offsets into the whole input, for error reporting.
+
+use super::error::{ErrorAt, ParseErrorKind as K};
+use crate::encoding::Format;
+
+/// A cursor over `input[pos..end]`, where `end` is the end of the current line.
+pub(super) struct Cursor<'a> {
+    input: &'a [u8],
+    pub(super) pos: usize,
+    end: usize,
+    format: Format,
+}
+
+/// One label as read from a label set: its name and its value as written (still escaped).
+pub(super) struct RawLabel<'a> {
+    pub(super) name: &'a str,
+    pub(super) value: &'a str,
+    pub(super) value_offset: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(super) fn new(input: &'a [u8], pos: usize, end: usize, format: Format) -> Self {
+        Cursor {
+            input,
+            pos,
+            end,
+            format,
+        }
+    }
+
+    pub(super) fn peek(&self) -> Option<u8> {
+        (self.pos < self.end).then(|| self.input[self.pos])
+    }
+
+    pub(super) fn at_end(&self) -> bool {
+        self.pos >= self.end
+    }
+
+    pub(super) fn error(&self, kind: K, len: usize) -> ErrorAt {
+        ErrorAt::new(kind, self.pos, len)
+    }
+
+    /// Consumes `b` if it is next.
+    pub(super) fn eat(&mut self, b: u8) -> bool {
+        let found = self.peek() == Some(b);
+        self.pos += usize::from(found);
+        found
+    }
+
+    pub(super) fn expect(&mut self, b: u8, what: &'static str) -> Result<(), ErrorAt> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(self.error(K::Expected(what), 1))
+        }
+    }
+
+    /// Skips spaces and tabs (text 0.0.4 only; OpenMetrics allows no optional whitespace).
+    pub(super) fn skip_blanks(&mut self) {
+        if self.format == Format::Text {
+            while matches!(self.peek(), Some(b' ' | b'\t')) {
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// The separator between tokens: one space in OpenMetrics, any spaces and tabs in text.
+    pub(super) fn separator(&mut self, what: &'static str) -> Result<(), ErrorAt> {
+        match self.format {
+            Format::OpenMetrics => {
+                if matches!(self.peek(), Some(b'\t')) {
+                    return Err(self.error(K::InvalidWhitespace, 1));
+                }
+                self.expect(b' ', what)?;
+                if matches!(self.peek(), Some(b' ' | b'\t')) {
+                    return Err(self.error(K::InvalidWhitespace, 1));
+                }
+            }
+            _ => {
+                if !matches!(self.peek(), Some(b' ' | b'\t')) {
+                    return Err(self.error(K::Expected(what), 1));
+                }
+                self.skip_blanks();
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        // Only ASCII bytes are taken by the callers' predicates.
+        std::str::from_utf8(&self.input[start..self.pos]).unwrap_or_default()
+    }
+
+    pub(super) fn metric_name(&mut self) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        let name = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+        let ends_well = matches!(self.peek(), None | Some(b' ' | b'\t' | b'{'));
+        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || !ends_well {
+            self.pos = start;
+            let len = self.token_len();
+            return Err(self.error(K::InvalidMetricName, len));
+        }
+        Ok(name)
+    }
+
+    pub(super) fn label_name(&mut self) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        let name = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+            self.pos = start;
+            let len = self.token_len();
+            return Err(self.error(K::InvalidLabelName, len));
+        }
+        Ok(name)
+    }
+
+    /// Length of the token at the cursor (up to whitespace or the line end), for messages.
+    fn token_len(&self) -> usize {
+        self.input[self.pos..self.end]
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(self.end - self.pos)
+    }
+
+    /// A token up to the next space or tab (or line end), as UTF-8.
+    pub(super) fn token(&mut self) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        self.pos += self.token_len();
+        std::str::from_utf8(&self.input[start..self.pos])
+            .map_err(|_| ErrorAt::new(K::InvalidUtf8, start, self.pos - start))
+    }
+
+    /// The rest of the line as UTF-8.
+    pub(super) fn rest(&mut self) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        self.pos = self.end;
+        std::str::from_utf8(&self.input[start..self.end])
+            .map_err(|_| ErrorAt::new(K::InvalidUtf8, start, self.end - start))
+    }
+
+    /// Checks escapes in `text` (starting at input offset `at`): text 0.0.4 allows only the
+    /// ones given; OpenMetrics keeps unknown escapes as written, as its test suite requires.
+    pub(super) fn check_escapes(
+        &self,
+        text: &str,
+        at: usize,
+        allowed: &[u8],
+    ) -> Result<(), ErrorAt> {
+        if self.format == Format::OpenMetrics {
+            return Ok(());
+        }
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(p) = bytes[i..].iter().position(|&b| b == b'\\') {
+            let at_escape = i + p;
+            match bytes.get(at_escape + 1) {
+                Some(c) if allowed.contains(c) => i = at_escape + 2,
+                _ => return Err(ErrorAt::new(K::InvalidEscape, at + at_escape, 2)),
+            }
+        }
+        Ok(())
+    }
+
+    /// A quoted label value, the opening quote already consumed; returns it still escaped.
+    fn quoted(&mut self) -> Result<(&'a str, usize), ErrorAt> {
+        let start = self.pos;
+        loop {
+            match self.peek() {
+                None => {
+                    return Err(ErrorAt::new(
+                        K::UnterminatedLabelValue,
+                        start - 1,
+                        self.end - start + 1,
+                    ))
+                }
+                Some(b'"') => break,
+                Some(b'\\') => self.pos += 2,
+                Some(_) => self.pos += 1,
+            }
+        }
+        let raw = std::str::from_utf8(&self.input[start..self.pos])
+            .map_err(|_| ErrorAt::new(K::InvalidUtf8, start, self.pos - start))?;
+        self.check_escapes(raw, start, b"\\\"n")?;
+        self.pos += 1;
+        Ok((raw, start))
+    }
+
+    /// A label set `{name="value",…}`, the `{` already consumed. Calls `each` for every label
+    /// and checks that no name repeats. Returns the text between the braces.
+    pub(super) fn label_set(
+        &mut self,
+        mut each: impl FnMut(&RawLabel<'a>) -> Result<(), ErrorAt>,
+    ) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        let mut names = SeenNames::default();
+        self.skip_blanks();
+        let mut after_comma = false;
+        loop {
+            if self.eat(b'}') {
+                if after_comma && self.format == Format::OpenMetrics {
+                    return Err(ErrorAt::new(
+                        K::Expected("a label name after ','"),
+                        self.pos - 1,
+                        1,
+                    ));
+                }
+                break;
+            }
+            let name_at = self.pos;
+            let name = self.label_name()?;
+            if !names.insert(name) {
+                return Err(ErrorAt::new(
+                    K::DuplicateLabel(name.to_owned()),
+                    name_at,
+                    name.len(),
+                ));
+            }
+            self.skip_blanks();
+            self.expect(b'=', "'=' after the label name")?;
+            self.skip_blanks();
+            self.expect(b'"', "'\"' opening the label value")?;
+            let (value, value_offset) = self.quoted()?;
+            each(&RawLabel {
+                name,
+                value,
+                value_offset,
+            })?;
+            self.skip_blanks();
+            if self.eat(b',') {
+                self.skip_blanks();
+                after_comma = true;
+                continue;
+            }
+            self.expect(b'}', "',' or '}' after the label value")?;
+            break;
+        }
+        let inner = &self.input[start..self.pos - 1];
+        Ok(std::str::from_utf8(inner).unwrap_or_default())
+    }
+}
+
+/// The label names of one label set, kept on the stack for the usual small sets.
+#[derive(Default)]
+struct SeenNames<'a> {
+    inline: [&'a str; 16],
+    len: usize,
+    spilled: Vec<&'a str>,
+}
+
+impl<'a> SeenNames<'a> {
+    /// Adds `name`; false when it was there already.
+    fn insert(&mut self, name: &'a str) -> bool {
+        if self.inline[..self.len].contains(&name) || self.spilled.contains(&name) {
+            return false;
+        }
+        if self.len < self.inline.len() {
+            self.inline[self.len] = name;
+            self.len += 1;
+        } else {
+            self.spilled.push(name);
+        }
+        true
+    }
+}
