@@ -99,7 +99,10 @@ impl<'a> Cursor<'a> {
     pub(super) fn metric_name(&mut self) -> Result<&'a str, ErrorAt> {
         let start = self.pos;
         let name = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
-        let ends_well = matches!(self.peek(), None | Some(b' ' | b'\t' | b'{'));
+        // Text 0.0.4 lets a value follow the name directly (`a.5` is `a` then `.5`), as
+        // client_golang reads it; OpenMetrics needs a space or a label set.
+        let ends_well =
+            self.format == Format::Text || matches!(self.peek(), None | Some(b' ' | b'\t' | b'{'));
         if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || !ends_well {
             self.pos = start;
             let len = self.token_len();
@@ -133,6 +136,13 @@ impl<'a> Cursor<'a> {
         self.pos += self.token_len();
         std::str::from_utf8(&self.input[start..self.pos])
             .map_err(|_| ErrorAt::new(K::InvalidUtf8, start, self.pos - start))
+    }
+
+    /// The rest of the line, decoded lossily where it is not UTF-8 (as text 0.0.4 HELP may be).
+    pub(super) fn rest_lossy(&mut self) -> std::borrow::Cow<'a, str> {
+        let start = self.pos;
+        self.pos = self.end;
+        String::from_utf8_lossy(&self.input[start..self.end])
     }
 
     /// The rest of the line as UTF-8.
