@@ -184,8 +184,15 @@ impl<'a> MetricEncoder<'a> {
 
     /// Writes a histogram's or summary's `_sum` and `_count`, in the order each format's
     /// reference client uses (client_golang: sum, count; client_python: count, sum).
+    ///
+    /// OpenMetrics treats the sum as a counter: a negative or NaN sum (after negative or NaN
+    /// observations) cannot be written, and the count may only come with a sum, so both are
+    /// left out there. Text 0.0.4 has both always.
     pub(crate) fn sum_and_count(&mut self, sum: f64, count: u64) {
         if self.format == Format::OpenMetrics {
+            if sum.is_nan() || sum < 0.0 {
+                return;
+            }
             self.sample_u64("_count", ExtraLabel::None, count);
             self.sample_f64("_sum", ExtraLabel::None, sum);
         } else {

@@ -2,7 +2,9 @@
 //!
 //! The format has no `info`, `stateset` or `unknown` types; like client_python, info and
 //! stateset families are written as gauges (info as `<name>_info`) and unknown as `untyped`.
-//! Counter metadata names the `_total` sample, as client_golang writes it.
+//! Counter metadata names the `_total` sample, as client_golang writes it. The format cannot
+//! carry leading blanks of a HELP text: parsers skip the blanks after the name, and no escape
+//! exists for them (OpenMetrics keeps them).
 
 use super::escape;
 use crate::MetricType;

@@ -23,6 +23,9 @@ const BUFFER: usize = 500;
 /// to a buffer under a short mutex; the buffer is merged in batches of 500 into
 /// Greenwald–Khanna sketches whose rank error is the smallest error asked for.
 ///
+/// OpenMetrics cannot carry negative quantiles or a negative sum; a summary of negative
+/// observations leaves those samples out there (text 0.0.4 has them all).
+///
 /// ```
 /// use prometheus_client::{Summary, Registry, encoding::Format};
 ///
@@ -367,6 +370,10 @@ pub(crate) fn encode_summary<'o>(
 ) {
     let format = encoder.format();
     for (objective, value) in quantiles {
+        // OpenMetrics forbids negative quantile values; text 0.0.4 writes them.
+        if format == Format::OpenMetrics && value < 0.0 {
+            continue;
+        }
         encoder.sample_f64("", ExtraLabel::Rendered(objective.label(format)), value);
     }
     encoder.sum_and_count(sum, count);
