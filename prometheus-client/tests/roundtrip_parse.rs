@@ -305,13 +305,12 @@ fn check(models: &[FamilyModel], format: Format) -> Result<(), TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("{format:?}: {e}\n{body}")))?;
     let mut got: BTreeMap<(String, BTreeMap<String, String>), f64> = BTreeMap::new();
     for family in families.iter() {
-        for (name, labels, v) in &family.samples {
-            let labels = normalise(labels.iter().cloned().collect());
-            prop_assert!(
-                got.insert((name.clone(), labels), *v).is_none(),
-                "duplicate sample {}",
-                name
-            );
+        for sample in &family.samples {
+            let labels = normalise(sample.labels.iter().cloned().collect());
+            let fresh = got
+                .insert((sample.name.clone(), labels), sample.value)
+                .is_none();
+            prop_assert!(fresh, "duplicate sample {}", sample.name);
         }
     }
     for (name, labels, v) in expected {

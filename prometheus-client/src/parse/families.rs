@@ -39,9 +39,23 @@ pub struct MetricFamily {
     pub unit: String,
     /// Its metric points: one per label set (and timestamp).
     pub points: Vec<MetricPoint>,
-    /// Its samples as written, each with its sorted labels.
-    pub samples: Vec<(String, Vec<(String, String)>, f64)>,
+    /// Its samples as written.
+    pub samples: Vec<ParsedSample>,
 }
+
+/// One sample as written, owned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedSample {
+    /// The sample name.
+    pub name: String,
+    /// Its labels, sorted by name.
+    pub labels: Vec<(String, String)>,
+    /// Its value.
+    pub value: f64,
+}
+
+/// Where each metric point of a family is, by its labels and timestamp.
+type PointIndex = HashMap<(Vec<(String, String)>, Option<i64>), usize>;
 
 /// One metric of a family: a label set and its value.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,17 +136,15 @@ impl Families {
     pub fn sample(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let mut wanted: Vec<(&str, &str)> = labels.to_vec();
         wanted.sort();
-        self.families
-            .iter()
-            .flat_map(|f| &f.samples)
-            .find_map(|(n, l, v)| {
-                let same = n == name
-                    && l.len() == wanted.len()
-                    && l.iter()
-                        .zip(&wanted)
-                        .all(|((a, b), (c, d))| a == c && b == d);
-                same.then_some(*v)
-            })
+        self.families.iter().flat_map(|f| &f.samples).find_map(|s| {
+            let same = s.name == name
+                && s.labels.len() == wanted.len()
+                && s.labels
+                    .iter()
+                    .zip(&wanted)
+                    .all(|((a, b), (c, d))| a == c && b == d);
+            same.then_some(s.value)
+        })
     }
 }
 
@@ -140,7 +152,7 @@ impl Families {
 pub fn parse_families(input: &[u8], format: Format) -> Result<Families, ParseError> {
     let mut families: Vec<MetricFamily> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut points: Vec<HashMap<(Vec<(String, String)>, Option<i64>), usize>> = Vec::new();
+    let mut points: Vec<PointIndex> = Vec::new();
     let mut family_at = |name: &str, families: &mut Vec<MetricFamily>, points: &mut Vec<_>| {
         *index.entry(name.to_owned()).or_insert_with(|| {
             families.push(MetricFamily {
@@ -187,9 +199,11 @@ pub fn parse_families(input: &[u8], format: Format) -> Result<Families, ParseErr
                     .filter(|(n, _)| Some(n.as_str()) != special)
                     .cloned()
                     .collect();
-                family
-                    .samples
-                    .push((sample.name.to_owned(), all, sample.value));
+                family.samples.push(ParsedSample {
+                    name: sample.name.to_owned(),
+                    labels: all,
+                    value: sample.value,
+                });
                 let key = (
                     point_labels,
                     sample.timestamp.and_then(Timestamp::as_millis),

@@ -33,7 +33,7 @@ mod text;
 use std::borrow::Cow;
 
 pub use error::{ParseError, ParseErrorKind};
-pub use families::{parse_families, Families, MetricFamily, MetricPoint, PointValue};
+pub use families::{parse_families, Families, MetricFamily, MetricPoint, ParsedSample, PointValue};
 pub use labels::{Label, Labels, LabelsIter};
 
 use crate::encoding::Format;
@@ -180,7 +180,7 @@ pub struct Parser<'a> {
 
 enum State<'a> {
     Text(TextState<'a>),
-    OpenMetrics(OpenMetricsState<'a>),
+    OpenMetrics(Box<OpenMetricsState<'a>>),
 }
 
 impl std::fmt::Debug for State<'_> {
@@ -196,7 +196,7 @@ impl<'a> Parser<'a> {
     /// A parser of `input` in `format`.
     pub fn new(input: &'a [u8], format: Format) -> Self {
         let state = match format {
-            Format::OpenMetrics => State::OpenMetrics(OpenMetricsState::default()),
+            Format::OpenMetrics => State::OpenMetrics(Box::default()),
             _ => State::Text(TextState::default()),
         };
         Parser {
