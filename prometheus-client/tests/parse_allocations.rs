@@ -14,7 +14,9 @@ fn exposition(series: usize, format: Format) -> Vec<u8> {
         for (le, n) in [("0.5", 1), ("+Inf", 2)] {
             out.push_str(&format!("h_bucket{{path=\"/a\\\"{i}\",le=\"{le}\"}} {n}\n"));
         }
-        out.push_str(&format!("h_sum{{path=\"/a\\\"{i}\"}} 1.5\nh_count{{path=\"/a\\\"{i}\"}} 2\n"));
+        out.push_str(&format!(
+            "h_sum{{path=\"/a\\\"{i}\"}} 1.5\nh_count{{path=\"/a\\\"{i}\"}} 2\n"
+        ));
     }
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
@@ -45,7 +47,10 @@ fn iterating_allocates_nothing_per_sample() {
         eprintln!("{format:?}: {a} allocations for 20,000 samples, {b} for 40,000");
         // OpenMetrics keeps one hash per label set to refuse interleaving; its table grows by
         // doubling, one allocation each time. 20,000 more samples may cost a couple of those.
-        assert!(b <= a + 3, "{format:?}: {a} allocations for 20,000 samples, {b} for 40,000");
+        assert!(
+            b <= a + 3,
+            "{format:?}: {a} allocations for 20,000 samples, {b} for 40,000"
+        );
         assert!(a < 64, "{format:?}: {a} allocations");
     }
 }
