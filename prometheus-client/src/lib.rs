@@ -59,6 +59,8 @@
 mod collector;
 pub mod desc;
 pub mod encoding;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod labels;
 mod metrics;
 pub mod parse;

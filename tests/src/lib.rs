@@ -4,3 +4,4 @@
 
 pub mod edge_cases;
 pub mod external;
+pub mod http;

@@ -1,0 +1,28 @@
+//! `/metrics` over HTTP (feature `http`): a ready [`Server`], and a [`MetricsService`] to mount
+//! in a hyper or axum application that already runs.
+//!
+//! Both negotiate the format from `Accept` as client_golang does (OpenMetrics 1.0 when asked,
+//! else text 0.0.4), compress with gzip when `Accept-Encoding` allows, answer `HEAD`, refuse
+//! other methods with `405` and `Allow`, and protect the process: a cap on concurrent encodes
+//! (excess scrapes get `503` at once), and, for the server, a cap on connections and a
+//! header-read timeout against clients that send one byte at a time. An encoding that fails or
+//! panics gives `500` with a short reason, is counted, and the next scrape works.
+//!
+//! ```no_run
+//! use prometheus_client::{Counter, Registry, http::Server};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let registry = Registry::new();
+//! let jobs = registry.register("jobs", "Jobs done.", Counter::new()).expect("valid");
+//! jobs.inc();
+//! let server = Server::builder(registry).bind("127.0.0.1:9898").await?;
+//! println!("serving on http://{}/metrics", server.local_addr()?);
+//! server.serve().await // until Ctrl-C
+//! # }
+//! ```
+
+mod server;
+mod service;
+
+pub use server::{serve, Server, ServerBuilder};
+pub use service::{MetricsService, MetricsServiceBuilder};
