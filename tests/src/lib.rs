@@ -5,3 +5,4 @@
 pub mod edge_cases;
 pub mod external;
 pub mod http;
+pub mod prometheus;
