@@ -64,6 +64,8 @@ pub mod http;
 pub mod labels;
 mod metrics;
 pub mod parse;
+#[cfg(feature = "pull")]
+pub mod pull;
 mod registry;
 mod sync;
 

@@ -25,4 +25,6 @@ mod server;
 mod service;
 
 pub use server::{serve, Server, ServerBuilder};
+#[cfg(feature = "pull")]
+pub(crate) use server::{serve_connections, ConnectionLimits};
 pub use service::{MetricsService, MetricsServiceBuilder};

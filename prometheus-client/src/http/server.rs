@@ -132,52 +132,85 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, lets requests in progress
     /// finish (for at most the grace period) and returns.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let connections = Arc::new(Semaphore::new(self.max_connections));
-        let graceful = GracefulShutdown::new();
-        let mut http = http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout);
-        tokio::pin!(shutdown);
-        loop {
-            let permit = tokio::select! {
-                permit = Arc::clone(&connections).acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-                () = &mut shutdown => break,
-            };
-            let stream = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    // Out of file descriptors and the like: pause rather than spin.
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let service = self.service.clone();
-            let path = Arc::clone(&self.path);
-            let route = service_fn(move |request: Request<Incoming>| {
-                let service = service.clone();
-                let path = Arc::clone(&path);
-                async move { Ok::<_, std::convert::Infallible>(route(&service, &path, request).await) }
-            });
-            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), route));
-            tokio::spawn(async move {
-                // A client that hangs up or times out ends only its own connection.
-                let _ = connection.await;
-                drop(permit);
-            });
-        }
-        drop(self.listener);
-        tokio::select! {
-            () = graceful.shutdown() => {}
-            () = tokio::time::sleep(self.shutdown_grace) => {}
-        }
-        Ok(())
+        let limits = ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+            shutdown_grace: self.shutdown_grace,
+        };
+        let (service, path) = (self.service, self.path);
+        serve_connections(self.listener, limits, shutdown, move |request| {
+            let service = service.clone();
+            let path = Arc::clone(&path);
+            async move { route(&service, &path, request).await }
+        })
+        .await
     }
+}
+
+/// How the accept loop protects the process.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectionLimits {
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) shutdown_grace: Duration,
+}
+
+/// Accepts HTTP/1 connections on `listener` and answers each request with `handler`, until
+/// `shutdown` completes; then stops accepting and lets requests in progress finish (for at
+/// most the grace period).
+pub(crate) async fn serve_connections<H, F>(
+    listener: TcpListener,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+    handler: H,
+) -> io::Result<()>
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: pause rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let handler = handler.clone();
+        let service = service_fn(move |request: Request<Incoming>| {
+            let answer = handler(request);
+            async move { Ok::<_, std::convert::Infallible>(answer.await) }
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that hangs up or times out ends only its own connection.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {}
+    }
+    Ok(())
 }
 
 async fn route(

@@ -1,0 +1,202 @@
+//! A minimal pull server (feature `pull`): it scrapes targets, parses what they expose with
+//! this crate's parser, stores the samples and answers PromQL queries over a subset of
+//! Prometheus' HTTP API. It closes the loop — instrument, render, scrape, parse, store,
+//! query — so a test can say "after two requests, `http_requests_total{method="GET"}` is 2"
+//! and mean it end to end.
+//!
+//! What it does, it does as Prometheus does: the same `Accept` header, limits named as in
+//! `scrape_config`, `job`/`instance` labels with `honor_labels`, all-or-nothing scrapes, the
+//! synthetic `up` and `scrape_*` series, stale markers for series that disappear, and
+//! Prometheus' arithmetic for `rate`, `increase` and `histogram_quantile`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::new()
+//!     .scrape_interval(Duration::from_secs(1))
+//!     .target(Target::new("http://127.0.0.1:9898/metrics").job("demo"));
+//! let server = PullServer::start(config, "127.0.0.1:9090").await?;
+//! server.wait_for_scrapes(2).await;
+//! if let QueryValue::Vector(up) = server.query("up")? {
+//!     assert_eq!(up[0].1, 1.0);
+//! }
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod api;
+mod config;
+mod query;
+mod scrape;
+mod storage;
+mod target;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{parse_duration, Config, ConfigError, Limits, Target};
+pub use query::{instant_query, range_query, QueryError, QueryValue, LOOKBACK_MS};
+pub use scrape::{ScrapeError, ACCEPT};
+pub use storage::{
+    is_stale, series_labels, AppendStats, Matcher, MemoryStorage, SeriesLabels, Storage, STALE_NAN,
+};
+pub use target::TargetStatus;
+
+use crate::http::{serve_connections, ConnectionLimits};
+
+/// A running pull server: one scrape task per target, a retention task, and the HTTP API.
+pub struct PullServer {
+    storage: Arc<dyn Storage>,
+    targets: Vec<Arc<Mutex<TargetStatus>>>,
+    api_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    api: JoinHandle<io::Result<()>>,
+}
+
+impl PullServer {
+    /// Starts scraping with an in-memory store, and serves the API on `listen`.
+    pub async fn start(config: Config, listen: impl ToSocketAddrs) -> io::Result<PullServer> {
+        Self::start_with_storage(config, listen, Arc::new(MemoryStorage::default())).await
+    }
+
+    /// Starts scraping into `storage`, and serves the API on `listen`.
+    pub async fn start_with_storage(
+        config: Config,
+        listen: impl ToSocketAddrs,
+        storage: Arc<dyn Storage>,
+    ) -> io::Result<PullServer> {
+        let listener = TcpListener::bind(listen).await?;
+        let api_addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut targets = Vec::new();
+        let timeout = config.scrape_timeout.min(config.scrape_interval);
+        for target in &config.targets {
+            let status = Arc::new(Mutex::new(TargetStatus {
+                target: target.clone(),
+                up: None,
+                last_error: String::new(),
+                last_scrape: 0,
+                last_duration: Duration::ZERO,
+                scrapes: 0,
+            }));
+            targets.push(Arc::clone(&status));
+            tasks.push(tokio::spawn(target::run(
+                target.clone(),
+                config.scrape_interval,
+                timeout,
+                Arc::clone(&storage),
+                status,
+                stopped.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(retention(
+            Arc::clone(&storage),
+            config.retention,
+            stopped.clone(),
+        )));
+        let api = api::Api {
+            storage: Arc::clone(&storage),
+            targets: targets.clone(),
+        };
+        let limits = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 64,
+            shutdown_grace: Duration::from_secs(2),
+        };
+        let mut api_stopped = stopped;
+        let api = tokio::spawn(serve_connections(
+            listener,
+            limits,
+            async move {
+                let _ = api_stopped.wait_for(|stop| *stop).await;
+            },
+            move |request| {
+                let api = api.clone();
+                async move { api.handle(request).await }
+            },
+        ));
+        Ok(PullServer {
+            storage,
+            targets,
+            api_addr,
+            stop,
+            tasks,
+            api,
+        })
+    }
+
+    /// Where the HTTP API listens.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// The store.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Each target's state.
+    pub fn targets(&self) -> Vec<TargetStatus> {
+        self.targets.iter().map(|t| t.lock().clone()).collect()
+    }
+
+    /// Evaluates `promql` now.
+    pub fn query(&self, promql: &str) -> Result<QueryValue, QueryError> {
+        instant_query(self.storage.as_ref(), promql, target::now_ms())
+    }
+
+    /// Waits until every target has finished at least `n` more scrapes than now.
+    pub async fn wait_for_scrapes(&self, n: u64) {
+        let goal: Vec<u64> = self.targets.iter().map(|t| t.lock().scrapes + n).collect();
+        while self
+            .targets
+            .iter()
+            .zip(&goal)
+            .any(|(t, g)| t.lock().scrapes < *g)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops scraping and serving, and waits until everything has.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        let _ = self.api.await;
+    }
+}
+
+impl std::fmt::Debug for PullServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullServer")
+            .field("api_addr", &self.api_addr)
+            .field("targets", &self.targets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Drops samples older than the retention, once a minute (or retention/10, if shorter).
+async fn retention(storage: Arc<dyn Storage>, keep: Duration, mut stop: watch::Receiver<bool>) {
+    let every = (keep / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => storage.drop_before(target::now_ms().saturating_sub(keep_ms)),
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! One scrape of one target: fetch, decompress, parse, label and check, all or nothing.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::header;
+use hyper::{Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use super::config::{Limits, Target};
+use super::storage::{series_labels, SeriesLabels};
+use crate::parse::{format_for_content_type, Entry, ParseError, Parser, FALLBACK_FORMAT};
+
+/// The `Accept` header Prometheus 2.x sends.
+pub const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// Why a scrape stored nothing.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ScrapeError {
+    /// The URL is not `http://host[:port]/path`.
+    Url(String),
+    /// No connection could be made.
+    Connect(String),
+    /// The request or the body failed (a truncated body, a reset connection).
+    Http(String),
+    /// The target answered with a status other than 200.
+    Status(u16),
+    /// The scrape took longer than the timeout.
+    Timeout(Duration),
+    /// The body was larger than `body_size_limit` (after decompression).
+    BodyTooLarge(usize),
+    /// The body is not valid gzip.
+    Gzip(String),
+    /// The body does not parse.
+    Parse(ParseError),
+    /// More samples than `sample_limit`.
+    SampleLimit(usize),
+    /// A series with more labels than `label_limit`.
+    LabelLimit(usize),
+    /// A label name longer than `label_name_length_limit`.
+    LabelNameLength(usize),
+    /// A label value longer than `label_value_length_limit`.
+    LabelValueLength(usize),
+}
+
+impl fmt::Display for ScrapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScrapeError::Url(url) => write!(
+                f,
+                "cannot scrape {url:?}: only http://host[:port]/path URLs"
+            ),
+            ScrapeError::Connect(e) => write!(f, "connecting failed: {e}"),
+            ScrapeError::Http(e) => write!(f, "HTTP failed: {e}"),
+            ScrapeError::Status(code) => write!(f, "server returned HTTP status {code}"),
+            ScrapeError::Timeout(t) => write!(f, "scrape took longer than the timeout of {t:?}"),
+            ScrapeError::BodyTooLarge(limit) => {
+                write!(f, "body size limit of {limit} bytes exceeded")
+            }
+            ScrapeError::Gzip(e) => write!(f, "invalid gzip body: {e}"),
+            ScrapeError::Parse(e) => write!(f, "parse error at {e}"),
+            ScrapeError::SampleLimit(limit) => write!(f, "sample limit of {limit} exceeded"),
+            ScrapeError::LabelLimit(limit) => write!(f, "label limit of {limit} exceeded"),
+            ScrapeError::LabelNameLength(limit) => {
+                write!(f, "label name length limit of {limit} exceeded")
+            }
+            ScrapeError::LabelValueLength(limit) => {
+                write!(f, "label value length limit of {limit} exceeded")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScrapeError {}
+
+/// The samples of a successful scrape, labelled and timestamped, ready to store.
+#[derive(Debug, Default)]
+pub(crate) struct Scraped {
+    pub(crate) samples: Vec<(SeriesLabels, i64, f64)>,
+}
+
+/// Scrapes `target` once; `now` (ms) stamps samples without their own timestamp.
+pub(crate) async fn scrape(
+    target: &Target,
+    timeout: Duration,
+    now: i64,
+) -> Result<Scraped, ScrapeError> {
+    let body = tokio::time::timeout(timeout, fetch(target, timeout))
+        .await
+        .map_err(|_| ScrapeError::Timeout(timeout))??;
+    samples(target, &body.0, body.1.as_deref(), now)
+}
+
+/// Fetches the body (decompressed) and its content type.
+async fn fetch(
+    target: &Target,
+    timeout: Duration,
+) -> Result<(Vec<u8>, Option<String>), ScrapeError> {
+    let uri: Uri = target
+        .url
+        .parse()
+        .map_err(|_| ScrapeError::Url(target.url.clone()))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(ScrapeError::Url(target.url.clone()));
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| ScrapeError::Url(target.url.clone()))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| ScrapeError::Connect(e.to_string()))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| ScrapeError::Http(e.to_string()))?;
+    tokio::spawn(connection);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = Request::get(path)
+        .header(header::HOST, format!("{host}:{port}"))
+        .header(header::ACCEPT, ACCEPT)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::USER_AGENT, "prometheus-client-pull/0.1")
+        .header(
+            "X-Prometheus-Scrape-Timeout-Seconds",
+            format!("{}", timeout.as_secs_f64()),
+        )
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| ScrapeError::Http(e.to_string()))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| ScrapeError::Http(e.to_string()))?;
+    if response.status() != StatusCode::OK {
+        return Err(ScrapeError::Status(response.status().as_u16()));
+    }
+    let header_text = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header_text(header::CONTENT_TYPE);
+    let gzip =
+        header_text(header::CONTENT_ENCODING).is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+    let limit = target.limits.body_size_limit;
+    let mut body = response.into_body();
+    let mut raw = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ScrapeError::Http(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            raw.extend_from_slice(&data);
+            if limit > 0 && raw.len() > limit {
+                return Err(ScrapeError::BodyTooLarge(limit));
+            }
+        }
+    }
+    if !gzip {
+        return Ok((raw, content_type));
+    }
+    // Decompress at most one byte past the limit: a gzip bomb stops there.
+    let cap = if limit > 0 {
+        limit as u64 + 1
+    } else {
+        u64::MAX
+    };
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .take(cap)
+        .read_to_end(&mut plain)
+        .map_err(|e| ScrapeError::Gzip(e.to_string()))?;
+    if limit > 0 && plain.len() > limit {
+        return Err(ScrapeError::BodyTooLarge(limit));
+    }
+    Ok((plain, content_type))
+}
+
+/// Parses a body into labelled samples, applying the target's labels and limits.
+fn samples(
+    target: &Target,
+    body: &[u8],
+    content_type: Option<&str>,
+    now: i64,
+) -> Result<Scraped, ScrapeError> {
+    let format = content_type
+        .and_then(format_for_content_type)
+        .unwrap_or(FALLBACK_FORMAT);
+    let own_labels = target_labels(target);
+    let mut scraped = Scraped::default();
+    for entry in Parser::new(body, format) {
+        let Entry::Sample(sample) = entry.map_err(ScrapeError::Parse)? else {
+            continue;
+        };
+        let mut labels: Vec<(String, String)> = Vec::new();
+        labels.push(("__name__".to_owned(), sample.name.to_owned()));
+        for label in sample.labels.iter() {
+            // An empty value is the same as no label, in Prometheus.
+            if !label.value.is_empty() {
+                labels.push((label.name.to_owned(), label.value.into_owned()));
+            }
+        }
+        merge_target_labels(&mut labels, &own_labels, target.honor_labels);
+        check_limits(&labels, &target.limits)?;
+        let timestamp = match sample.timestamp.and_then(|t| t.as_millis()) {
+            Some(t) if target.honor_timestamps => t,
+            _ => now,
+        };
+        scraped
+            .samples
+            .push((series_labels(labels), timestamp, sample.value));
+        let limit = target.limits.sample_limit;
+        if limit > 0 && scraped.samples.len() > limit {
+            return Err(ScrapeError::SampleLimit(limit));
+        }
+    }
+    Ok(scraped)
+}
+
+/// `job`, `instance` and the target's extra labels.
+pub(crate) fn target_labels(target: &Target) -> Vec<(String, String)> {
+    let mut labels = vec![
+        ("job".to_owned(), target.job.clone()),
+        ("instance".to_owned(), target.instance()),
+    ];
+    labels.extend(target.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    labels
+}
+
+/// Adds the target's labels. Where the sample has one already: with `honor_labels` the
+/// sample's wins; otherwise the sample's is kept as `exported_<name>` (repeatedly prefixed
+/// until free), as Prometheus does.
+fn merge_target_labels(labels: &mut Vec<(String, String)>, own: &[(String, String)], honor: bool) {
+    for (name, value) in own {
+        match labels.iter().position(|(n, _)| n == name) {
+            None => labels.push((name.clone(), value.clone())),
+            Some(_) if honor => {}
+            Some(i) => {
+                let mut exported = format!("exported_{name}");
+                while labels.iter().any(|(n, _)| *n == exported) {
+                    exported = format!("exported_{exported}");
+                }
+                labels[i].0 = exported;
+                labels.push((name.clone(), value.clone()));
+            }
+        }
+    }
+}
+
+fn check_limits(labels: &[(String, String)], limits: &Limits) -> Result<(), ScrapeError> {
+    let counted = labels.len() - 1;
+    if limits.label_limit > 0 && counted > limits.label_limit {
+        return Err(ScrapeError::LabelLimit(limits.label_limit));
+    }
+    for (name, value) in labels.iter().filter(|(n, _)| n != "__name__") {
+        if limits.label_name_length_limit > 0 && name.len() > limits.label_name_length_limit {
+            return Err(ScrapeError::LabelNameLength(limits.label_name_length_limit));
+        }
+        if limits.label_value_length_limit > 0 && value.len() > limits.label_value_length_limit {
+            return Err(ScrapeError::LabelValueLength(
+                limits.label_value_length_limit,
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels_of(body: &str, target: &Target) -> Result<Vec<Vec<(String, String)>>, ScrapeError> {
+        let scraped = samples(target, body.as_bytes(), Some("text/plain"), 1000)?;
+        Ok(scraped
+            .samples
+            .into_iter()
+            .map(|(l, _, _)| l.to_vec())
+            .collect())
+    }
+
+    #[test]
+    fn clashing_labels_are_exported_unless_honoured() {
+        let target = Target::new("http://h:1/metrics").job("mine");
+        let got = labels_of("a{job=\"theirs\",exported_job=\"x\"} 1\n", &target).expect("valid");
+        let names: Vec<(&str, &str)> = got[0]
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert!(
+            names.contains(&("exported_exported_job", "theirs")),
+            "{names:?}"
+        );
+        assert!(names.contains(&("job", "mine")));
+        let honoured =
+            labels_of("a{job=\"theirs\"} 1\n", &target.clone().honor_labels(true)).expect("valid");
+        assert!(honoured[0].contains(&("job".to_owned(), "theirs".to_owned())));
+        assert!(honoured[0].contains(&("instance".to_owned(), "h:1".to_owned())));
+    }
+
+    #[test]
+    fn empty_label_values_are_dropped_and_timestamps_honoured() {
+        let target = Target::new("http://h:1/metrics");
+        let scraped = samples(&target, b"a{b=\"\"} 1 5000\n", None, 1000).expect("valid");
+        let (labels, t, _) = &scraped.samples[0];
+        assert!(!labels.iter().any(|(n, _)| n == "b"));
+        assert_eq!(*t, 5000);
+        let mut ignoring = target;
+        ignoring.honor_timestamps = false;
+        assert_eq!(
+            samples(&ignoring, b"a 1 5000\n", None, 1000)
+                .expect("valid")
+                .samples[0]
+                .1,
+            1000
+        );
+    }
+
+    #[test]
+    fn limits_fail_the_whole_scrape() {
+        let limited = |limits| Target::new("http://h:1/metrics").limits(limits);
+        let body = "a{x=\"1\"} 1\na{x=\"2\"} 2\n";
+        let two = Limits {
+            sample_limit: 2,
+            ..Limits::default()
+        };
+        assert!(
+            labels_of(body, &limited(two)).is_ok(),
+            "exactly at the limit"
+        );
+        let one = Limits {
+            sample_limit: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            labels_of(body, &limited(one)),
+            Err(ScrapeError::SampleLimit(1))
+        );
+        let labels = Limits {
+            label_limit: 2,
+            ..Limits::default()
+        };
+        assert_eq!(
+            labels_of(body, &limited(labels)),
+            Err(ScrapeError::LabelLimit(2))
+        );
+        let value = Limits {
+            label_value_length_limit: 3,
+            ..Limits::default()
+        };
+        assert_eq!(
+            labels_of(body, &limited(value)),
+            Err(ScrapeError::LabelValueLength(3))
+        );
+        let name = Limits {
+            label_name_length_limit: 3,
+            ..Limits::default()
+        };
+        assert_eq!(
+            labels_of(body, &limited(name)),
+            Err(ScrapeError::LabelNameLength(3))
+        );
+    }
+}
