@@ -6,3 +6,4 @@ pub mod edge_cases;
 pub mod external;
 pub mod http;
 pub mod prometheus;
+pub mod pull;
