@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::config::parse_duration;
 use super::query::{instant_query, range_query, QueryValue};
 use super::scrape::target_labels;
-use super::storage::{SeriesLabels, Storage};
+use super::storage::{Series, SeriesLabels, Storage};
 use super::target::{now_ms, TargetStatus};
 
 /// What the API reads.
@@ -280,7 +280,7 @@ impl Api {
     }
 }
 
-fn matrix(series: &[(SeriesLabels, Vec<(i64, f64)>)]) -> Vec<Value> {
+fn matrix(series: &[Series]) -> Vec<Value> {
     series
         .iter()
         .map(|(labels, samples)| {

@@ -48,7 +48,8 @@ pub use config::{parse_duration, Config, ConfigError, Limits, Target};
 pub use query::{instant_query, range_query, QueryError, QueryValue, LOOKBACK_MS};
 pub use scrape::{ScrapeError, ACCEPT};
 pub use storage::{
-    is_stale, series_labels, AppendStats, Matcher, MemoryStorage, SeriesLabels, Storage, STALE_NAN,
+    is_stale, series_labels, AppendStats, Matcher, MemoryStorage, Series, SeriesLabels, Storage,
+    STALE_NAN,
 };
 pub use target::TargetStatus;
 

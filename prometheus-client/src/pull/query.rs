@@ -14,7 +14,7 @@ use std::sync::Arc;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, AggregateExpr, Call, Expr, LabelModifier, VectorSelector};
 
-use super::storage::{is_stale, Matcher, SeriesLabels, Storage};
+use super::storage::{is_stale, Matcher, Series, SeriesLabels, Storage};
 
 /// How far back an instant selector looks for a sample, as Prometheus' default.
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
@@ -27,7 +27,7 @@ pub enum QueryValue {
     /// One value per series (labels sorted, `__name__` kept only where Prometheus keeps it).
     Vector(Vec<(SeriesLabels, f64)>),
     /// Samples per series, from a range selector or a range query.
-    Matrix(Vec<(SeriesLabels, Vec<(i64, f64)>)>),
+    Matrix(Vec<Series>),
 }
 
 /// A query that could not be evaluated: a parse error, or something outside the subset.
@@ -63,7 +63,7 @@ pub fn range_query(
     start: i64,
     end: i64,
     step: i64,
-) -> Result<Vec<(SeriesLabels, Vec<(i64, f64)>)>, QueryError> {
+) -> Result<Vec<Series>, QueryError> {
     if step <= 0 || end < start {
         return Err(QueryError(
             "a range query needs start <= end and a positive step".into(),
@@ -182,7 +182,7 @@ fn range_vector(
     vs: &VectorSelector,
     t: i64,
     range: i64,
-) -> Result<Vec<(SeriesLabels, Vec<(i64, f64)>)>, QueryError> {
+) -> Result<Vec<Series>, QueryError> {
     let selected = storage.select(&matchers(vs)?, t - range + 1, t);
     Ok(selected
         .into_iter()

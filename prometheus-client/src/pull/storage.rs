@@ -9,6 +9,9 @@ use parking_lot::RwLock;
 /// A series' labels, sorted by name, `__name__` included.
 pub type SeriesLabels = Arc<[(String, String)]>;
 
+/// A series and its samples `(timestamp in ms, value)`, in time order.
+pub type Series = (SeriesLabels, Vec<(i64, f64)>);
+
 /// Prometheus' stale marker: a NaN with these exact bits ends a series.
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
@@ -89,12 +92,7 @@ pub trait Storage: Send + Sync + 'static {
     /// newest is refused and counted, as is another value at the same timestamp.
     fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> AppendStats;
     /// Every series matching all `matchers`, with its samples in `[start, end]` (ms).
-    fn select(
-        &self,
-        matchers: &[Matcher],
-        start: i64,
-        end: i64,
-    ) -> Vec<(SeriesLabels, Vec<(i64, f64)>)>;
+    fn select(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<Series>;
     /// Every label name in use.
     fn label_names(&self) -> Vec<String>;
     /// Every value of label `name`.
@@ -111,12 +109,12 @@ pub struct MemoryStorage {
 
 #[derive(Default)]
 struct Index {
-    series: Vec<Option<Series>>,
+    series: Vec<Option<StoredSeries>>,
     ids: HashMap<SeriesLabels, usize>,
     postings: HashMap<(String, String), BTreeSet<usize>>,
 }
 
-struct Series {
+struct StoredSeries {
     labels: SeriesLabels,
     samples: Vec<(i64, f64)>,
 }
@@ -127,7 +125,7 @@ impl Index {
             return *id;
         }
         let id = self.series.len();
-        self.series.push(Some(Series {
+        self.series.push(Some(StoredSeries {
             labels: Arc::clone(labels),
             samples: Vec::new(),
         }));
@@ -190,12 +188,7 @@ impl Storage for MemoryStorage {
         stats
     }
 
-    fn select(
-        &self,
-        matchers: &[Matcher],
-        start: i64,
-        end: i64,
-    ) -> Vec<(SeriesLabels, Vec<(i64, f64)>)> {
+    fn select(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<Series> {
         let index = self.inner.read();
         index
             .candidates(matchers)
