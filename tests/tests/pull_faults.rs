@@ -113,6 +113,30 @@ async fn a_parse_error_on_the_last_of_10000_lines_stores_nothing_and_marks_stale
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_going_back_in_time_are_refused_and_counted() {
+    // Honoured timestamps: the second scrape sends an older one, the third another value at
+    // the same time.
+    let fake = FakeTarget::start(|n| {
+        let body = match n {
+            0 => "a 1 5000\n",
+            1 => "a 2 4000\n",
+            _ => "a 3 5000\n",
+        };
+        Answer::ok(TEXT, body.as_bytes())
+    })
+    .await;
+    let pull = scrape(Target::new(fake.url()).job("clock"), 3).await;
+    let status = &pull.targets()[0];
+    assert_eq!(status.up, Some(true));
+    assert_eq!(status.out_of_order, 1);
+    assert!(status.duplicates >= 1);
+    let series = job_series(pull.storage().as_ref(), "clock");
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].1, 1.0, "the first value stays");
+    pull.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gzip_bomb_over_the_body_limit() {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     let line = b"bomb{pad=\"00000000000000000000000000000000000000000000\"} 1\n";

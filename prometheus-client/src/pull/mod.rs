@@ -91,6 +91,8 @@ impl PullServer {
                 last_scrape: 0,
                 last_duration: Duration::ZERO,
                 scrapes: 0,
+                out_of_order: 0,
+                duplicates: 0,
             }));
             targets.push(Arc::clone(&status));
             tasks.push(tokio::spawn(target::run(

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::config::Target;
 use super::scrape::{scrape, target_labels};
-use super::storage::{series_labels, SeriesLabels, Storage, STALE_NAN};
+use super::storage::{series_labels, AppendStats, SeriesLabels, Storage, STALE_NAN};
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
@@ -34,6 +34,10 @@ pub struct TargetStatus {
     pub last_duration: Duration,
     /// How many scrapes finished.
     pub scrapes: u64,
+    /// Samples the store refused because their series had a later one, since the start.
+    pub out_of_order: u64,
+    /// Samples the store refused because their series had another value at that time.
+    pub duplicates: u64,
 }
 
 /// Runs the loop until `stop` turns true.
@@ -71,7 +75,7 @@ async fn scrape_once(
     let t = now_ms();
     let result = scrape(target, timeout, t).await;
     let duration = started.elapsed();
-    let (up, scraped_count, added, error, current) = match result {
+    let (up, scraped_count, stats, error, current) = match result {
         Ok(scraped) => {
             let stats = storage.append(&scraped.samples);
             let current: HashSet<SeriesLabels> = scraped
@@ -79,16 +83,16 @@ async fn scrape_once(
                 .iter()
                 .map(|(l, _, _)| Arc::clone(l))
                 .collect();
-            (
-                1.0,
-                scraped.samples.len(),
-                stats.series_added,
-                String::new(),
-                current,
-            )
+            (1.0, scraped.samples.len(), stats, String::new(), current)
         }
         // Nothing of a failed scrape is stored; every series it had before goes stale.
-        Err(e) => (0.0, 0, 0, e.to_string(), HashSet::new()),
+        Err(e) => (
+            0.0,
+            0,
+            AppendStats::default(),
+            e.to_string(),
+            HashSet::new(),
+        ),
     };
     let stale = f64::from_bits(STALE_NAN);
     let mut markers: Vec<(SeriesLabels, i64, f64)> = previous
@@ -112,7 +116,7 @@ async fn scrape_once(
             "scrape_samples_post_metric_relabeling",
             scraped_count as f64,
         ),
-        synthetic("scrape_series_added", added as f64),
+        synthetic("scrape_series_added", stats.series_added as f64),
     ]);
     let mut s = status.lock();
     s.up = Some(up == 1.0);
@@ -120,4 +124,6 @@ async fn scrape_once(
     s.last_scrape = t;
     s.last_duration = duration;
     s.scrapes += 1;
+    s.out_of_order += stats.out_of_order as u64;
+    s.duplicates += stats.duplicates as u64;
 }
