@@ -27,7 +27,7 @@ use crate::MetricType;
 /// ```
 pub trait LabelValue {
     /// The form stored in a family.
-    type Owned: LabelValue<Owned = Self::Owned> + Eq + Send + Sync + 'static;
+    type Owned: LabelValue<Owned = Self::Owned> + Send + Sync + 'static;
 
     /// Appends the value, escaped for a quoted label value.
     fn encode_value(&self, out: &mut String);
@@ -37,6 +37,42 @@ pub trait LabelValue {
     fn eq_owned(&self, owned: &Self::Owned) -> bool;
     /// The stored form.
     fn to_owned_value(&self) -> Self::Owned;
+    /// Whether this value means "no label" (an `Option` that is `None`): a named label set
+    /// then leaves the label out, which Prometheus treats like an empty value.
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl<T: LabelValue> LabelValue for Option<T> {
+    type Owned = Option<T::Owned>;
+    fn encode_value(&self, out: &mut String) {
+        if let Some(v) = self {
+            v.encode_value(out);
+        }
+    }
+    fn hash_value<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Some(v) => {
+                state.write_u8(1);
+                v.hash_value(state);
+            }
+            None => state.write_u8(0),
+        }
+    }
+    fn eq_owned(&self, owned: &Self::Owned) -> bool {
+        match (self, owned) {
+            (Some(v), Some(o)) => v.eq_owned(o),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    fn to_owned_value(&self) -> Self::Owned {
+        self.as_ref().map(LabelValue::to_owned_value)
+    }
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
 }
 
 impl LabelValue for str {
@@ -373,7 +409,7 @@ impl<'a> LabelSetEncoder<'a> {
 
     /// Adds a label with its name.
     pub fn named(&mut self, name: &str, value: &(impl LabelValue + ?Sized)) {
-        if self.error.is_some() {
+        if self.error.is_some() || value.is_absent() {
             return;
         }
         if !self.declared.is_empty() {

@@ -45,6 +45,66 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Derived metrics
+//!
+//! With the `derive` feature (on by default), a struct of metrics registers itself: names from
+//! the fields, HELP from the doc comments, units, buckets, label names and typed label sets
+//! from attributes, all checked at compile time.
+//!
+//! ```
+//! use prometheus_client::{
+//!     Counter, Family, Global, Histogram, LabelSet, LabelValue, Metrics, Registry, encoding::Format,
+//! };
+//!
+//! #[derive(Clone, Debug, PartialEq, Eq, Hash, LabelValue)]
+//! #[label_value(rename_all = "UPPERCASE")]
+//! enum Method { Get, Post }
+//!
+//! #[derive(Clone, Debug, PartialEq, Eq, Hash, LabelSet)]
+//! struct Route {
+//!     method: Method,
+//!     #[label(rename = "code")]
+//!     status: u16,
+//! }
+//!
+//! #[derive(Metrics)]
+//! #[metrics(prefix = "http")]
+//! struct HttpMetrics {
+//!     /// Requests served.
+//!     requests: Family<Route, Counter>,
+//!     /// Time to serve a request.
+//!     #[metric(unit = "seconds", buckets = [0.01, 0.1, 1.0])]
+//!     latency: Histogram,
+//! }
+//!
+//! let registry = Registry::new();
+//! let http = HttpMetrics::register(&registry)?;
+//! http.requests.get_or_create(&Route { method: Method::Get, status: 200 }).inc();
+//! http.latency.observe(0.05);
+//! assert_eq!(registry.encode_to_string(Format::Text)?, "\
+//! ## HELP http_latency_seconds Time to serve a request.
+//! ## TYPE http_latency_seconds histogram
+//! http_latency_seconds_bucket{le=\"0.01\"} 0
+//! http_latency_seconds_bucket{le=\"0.1\"} 1
+//! http_latency_seconds_bucket{le=\"1\"} 1
+//! http_latency_seconds_bucket{le=\"+Inf\"} 1
+//! http_latency_seconds_sum 0.05
+//! http_latency_seconds_count 1
+//! ## HELP http_requests_total Requests served.
+//! ## TYPE http_requests_total counter
+//! http_requests_total{code=\"200\",method=\"GET\"} 1
+//! ");
+//! assert!(registry.encode_to_string(Format::OpenMetrics)?.contains(
+//!     "# TYPE http_requests counter\n# HELP http_requests Requests served.\n\
+//!      http_requests_total{code=\"200\",method=\"GET\"} 1\n"
+//! ));
+//!
+//! // A process-wide instance, registered in the default registry on first use.
+//! static HTTP: Global<HttpMetrics> = Global::new();
+//! HTTP.get().latency.observe(0.2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! The modules: [`metrics`](crate#metric-types) (one type a file), [`Registry`],
 //! [`encoding`] (formats and negotiation), [`labels`] (label sets), [`desc`] (name rules).
 //!
@@ -57,6 +117,7 @@
 #![deny(missing_docs)]
 
 mod collector;
+mod derive_support;
 pub mod desc;
 pub mod encoding;
 #[cfg(feature = "http")]
@@ -70,6 +131,7 @@ mod registry;
 mod sync;
 
 pub use collector::{CollectError, CollectedFamilies, Collector};
+pub use derive_support::{Global, Metrics};
 pub use desc::MetricType;
 pub use labels::{LabelError, LabelSet, LabelValue};
 pub use metrics::buckets::{BucketError, Buckets, DEFAULT_BUCKETS};
@@ -85,3 +147,13 @@ pub use metrics::unknown::Unknown;
 pub use metrics::{AtomicI64Bits, ChildLabels, Metric, Number, NumberAtomic, TypedMetric};
 pub use registry::{default_registry, EncodeError, RegisterError, Registry};
 pub use sync::AtomicF64;
+
+/// Derives [`LabelSet`] for a struct whose fields are label values.
+#[cfg(feature = "derive")]
+pub use prometheus_client_derive::LabelSet;
+/// Derives [`LabelValue`] for a fieldless enum.
+#[cfg(feature = "derive")]
+pub use prometheus_client_derive::LabelValue;
+/// Derives [`Metrics`] for a struct whose fields are metrics; see the crate-level docs.
+#[cfg(feature = "derive")]
+pub use prometheus_client_derive::Metrics;

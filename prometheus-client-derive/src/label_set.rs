@@ -1,0 +1,97 @@
+//! `#[derive(LabelSet)]`: a struct whose fields are the labels of a family's children.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, LitStr};
+
+use crate::errors::Errors;
+use crate::names::label_name_problem;
+
+pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+    let mut errors = Errors::default();
+    let ident = &input.ident;
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Some(&named.named),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(fields) = fields else {
+        errors.at(
+            ident,
+            "LabelSet can only be derived for structs with named fields",
+        );
+        return errors.into_compile_errors().unwrap_or_default();
+    };
+    if !input.generics.params.is_empty() {
+        errors.at(
+            &input.generics,
+            "LabelSet cannot be derived for generic structs",
+        );
+    }
+    let mut labels = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for field in fields {
+        let Some(field_ident) = &field.ident else {
+            continue;
+        };
+        let mut name = field_ident.to_string();
+        let mut name_span: Box<dyn quote::ToTokens> = Box::new(field_ident.clone());
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("label")) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    name = lit.value();
+                    name_span = Box::new(lit);
+                    Ok(())
+                } else {
+                    Err(meta.error("unknown label attribute; expected rename"))
+                }
+            });
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        if let Some(problem) = label_name_problem(&name) {
+            errors.at(&name_span, problem);
+        } else if seen.contains(&name) {
+            errors.at(&name_span, format!("label {name:?} appears twice"));
+        }
+        seen.push(name.clone());
+        labels.push((field_ident, name));
+    }
+    if let Some(compile_errors) = errors.into_compile_errors() {
+        return compile_errors;
+    }
+    let encode = labels
+        .iter()
+        .map(|(f, name)| quote!(encoder.named(#name, &self.#f);));
+    let hash = labels
+        .iter()
+        .map(|(f, _)| quote!(::prometheus_client::LabelValue::hash_value(&self.#f, state);));
+    let eq = labels
+        .iter()
+        .map(|(f, _)| quote!(::prometheus_client::LabelValue::eq_owned(&self.#f, &owned.#f)));
+    let owned = labels
+        .iter()
+        .map(|(f, _)| quote!(#f: ::prometheus_client::LabelValue::to_owned_value(&self.#f)));
+    quote! {
+        impl ::prometheus_client::LabelSet for #ident {
+            type Owned = Self;
+            const SHAPE: ::prometheus_client::labels::LabelShape = ::prometheus_client::labels::LabelShape::Named;
+            fn encode(&self, encoder: &mut ::prometheus_client::labels::LabelSetEncoder<'_>) {
+                #(#encode)*
+            }
+            fn hash_labels<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
+                #(#hash)*
+            }
+            fn eq_owned(&self, owned: &Self) -> bool {
+                true #(&& #eq)*
+            }
+            fn to_owned_set(&self) -> Self {
+                Self { #(#owned,)* }
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+use prometheus_client::{Histogram, Metrics};
+
+#[derive(Metrics)]
+struct App {
+    /// Latency.
+    #[metric(unit = "per cent")]
+    latency: Histogram,
+}
+
+fn main() {}

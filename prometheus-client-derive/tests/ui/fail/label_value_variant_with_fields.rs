@@ -1,0 +1,9 @@
+use prometheus_client::LabelValue;
+
+#[derive(LabelValue)]
+enum Method {
+    Get,
+    Other(String),
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use prometheus_client::Metrics;
+
+#[derive(Metrics)]
+enum App {
+    One,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use prometheus_client::LabelSet;
+
+#[derive(Clone, PartialEq, Eq, Hash, LabelSet)]
+struct Labels {
+    le: String,
+}
+
+fn main() {}

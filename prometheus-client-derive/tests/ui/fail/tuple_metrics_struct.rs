@@ -1,0 +1,6 @@
+use prometheus_client::{Counter, Metrics};
+
+#[derive(Metrics)]
+struct App(Counter);
+
+fn main() {}
