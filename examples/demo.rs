@@ -1,31 +1,114 @@
-//! A demo web service's metrics: every metric type, with label values and HELP text that need
-//! escaping. The examples print or serve it; the tests check it with external parsers.
+//! A demo web service's metrics, declared with the derive macros: every metric type, a
+//! labelled family with typed labels, a nested group, and label values and HELP text that
+//! need escaping. The examples print, serve or scrape it; the tests check it with external
+//! parsers and a real Prometheus.
 
-use prometheus_client::{Counter, Family, Gauge, Histogram, Info, Registry, StateSet, Summary};
+use std::ops::Deref;
 
-/// Any error from setting the demo up.
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
+use prometheus_client::{
+    Counter, Family, Gauge, Histogram, Info, LabelSet, LabelValue, Metrics, RegisterError,
+    Registry, StateSet, Summary,
+};
 
-/// Requests by method, path and status.
-pub type RequestFamily = Family<(String, String, u16), Counter>;
+/// An HTTP method, as a label value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, LabelValue)]
+#[label_value(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
 
-/// The metrics of the demo service, registered in their own registry.
-#[derive(Clone, Debug)]
-pub struct DemoMetrics {
-    /// The registry holding every metric below.
-    pub registry: Registry,
-    /// Requests served.
-    pub requests: RequestFamily,
-    /// Request latency by method.
-    pub latency: Family<[String; 1], Histogram>,
-    /// Response sizes, with quantiles.
+impl Method {
+    /// The method a label value names.
+    pub fn from_label(value: &str) -> Option<Method> {
+        match value {
+            "GET" => Some(Method::Get),
+            "POST" => Some(Method::Post),
+            _ => None,
+        }
+    }
+}
+
+/// The labels of a served request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, LabelSet)]
+pub struct Request {
+    /// Its method.
+    pub method: Method,
+    /// Its path, query string included.
+    pub path: String,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// Labels by method alone.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, LabelSet)]
+pub struct ByMethod {
+    /// The method.
+    pub method: Method,
+}
+
+/// Background work, a nested group.
+#[derive(Metrics)]
+#[metrics(prefix = "jobs")]
+pub struct JobMetrics {
+    /// Background jobs processed.
+    pub processed: Counter,
+}
+
+/// The service's metrics, all registered by one call.
+#[derive(Metrics)]
+#[metrics(prefix = "demo")]
+pub struct ServiceMetrics {
+    /// Requests served, by method, path and status.
+    /// Paths keep their query strings and backslashes (\) as sent.
+    #[metric(name = "http_requests")]
+    pub requests: Family<Request, Counter>,
+    /// Time to serve a request.
+    #[metric(
+        name = "http_request_duration",
+        unit = "seconds",
+        buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]
+    )]
+    pub latency: Family<ByMethod, Histogram>,
+    /// Size of responses.
+    #[metric(
+        name = "http_response_size",
+        unit = "bytes",
+        objectives = [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]
+    )]
     pub response_size: Summary,
     /// Requests being served now.
+    #[metric(name = "http_in_flight_requests")]
     pub in_flight: Gauge<i64>,
-    /// The machine's temperature.
+    /// Temperature of the "main" board.
+    #[metric(name = "machine_temperature", unit = "celsius")]
     pub temperature: Gauge,
-    /// The service's lifecycle phase.
+    /// Lifecycle phase of the service.
+    #[metric(states = ["starting", "serving", "draining"])]
     pub phase: StateSet,
+    /// Version of the running build.
+    #[metric(info = [("version", env!("CARGO_PKG_VERSION"))])]
+    pub build: Info,
+    /// Background work, registered with the `jobs` prefix inside `demo`.
+    #[metric(flatten)]
+    pub jobs: JobMetrics,
+}
+
+/// The demo's registry and its metrics (which it dereferences to).
+pub struct DemoMetrics {
+    /// The registry holding every metric.
+    pub registry: Registry,
+    /// The metrics.
+    pub metrics: ServiceMetrics,
+}
+
+impl Deref for DemoMetrics {
+    type Target = ServiceMetrics;
+    fn deref(&self) -> &ServiceMetrics {
+        &self.metrics
+    }
 }
 
 /// The paths the demo traffic uses: a quote, a backslash, UTF-8 and a newline among them.
@@ -44,79 +127,40 @@ impl DemoMetrics {
     /// let demo = examples::DemoMetrics::new()?;
     /// demo.simulate_traffic(10);
     /// assert_eq!(demo.in_flight.get(), 0);
-    /// # Ok::<(), examples::Error>(())
+    /// # Ok::<(), prometheus_client::RegisterError>(())
     /// ```
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, RegisterError> {
         let registry = Registry::new();
-        let app = registry.sub_registry_with_prefix("demo")?;
-        let requests = app.register(
-            "http_requests",
-            "Requests served, by method, path and status.\n\
-             Paths keep their query strings and backslashes (\\) as sent.",
-            RequestFamily::new(["method", "path", "status"]),
-        )?;
-        let latency = app.register_with_unit(
-            "http_request_duration",
-            "Time to serve a request.",
-            "seconds",
-            Family::<[String; 1], Histogram>::new(["method"]),
-        )?;
-        let sizes = Summary::builder()
-            .objective(0.5, 0.05)
-            .objective(0.9, 0.01)
-            .objective(0.99, 0.001)
-            .build()?;
-        let response_size =
-            app.register_with_unit("http_response_size", "Size of responses.", "bytes", sizes)?;
-        let in_flight = app.register(
-            "http_in_flight_requests",
-            "Requests being served now.",
-            Gauge::<i64>::default(),
-        )?;
-        let temperature = app.register_with_unit(
-            "machine_temperature",
-            "Temperature of the \"main\" board.",
-            "celsius",
-            Gauge::new(),
-        )?;
-        let phase = StateSet::new(["starting", "serving", "draining"])?;
-        let phase = app.register("phase", "Lifecycle phase of the service.", phase)?;
-        app.register(
-            "build",
-            "Version of the running build.",
-            Info::new(&[("version", env!("CARGO_PKG_VERSION"))])?,
-        )?;
-        let jobs = app.sub_registry_with_labels([("queue", "emails")])?;
-        jobs.register(
-            "jobs_processed",
-            "Background jobs processed.",
-            Counter::new(),
-        )?
-        .inc_by(3);
-        Ok(DemoMetrics {
-            registry,
-            requests,
-            latency,
-            response_size,
-            in_flight,
-            temperature,
-            phase,
-        })
+        let metrics = ServiceMetrics::register(&registry)?;
+        metrics.jobs.processed.inc_by(3);
+        Ok(DemoMetrics { registry, metrics })
     }
 
     /// Serves `n` simulated requests, deterministically: the same `n` gives the same metrics
     /// (quantile sketches aside, which depend on time only through their window).
     pub fn simulate_traffic(&self, n: u64) {
-        // "serving" is one of the states given in `new`.
+        // "serving" is one of the states declared above.
         let _ = self.phase.set("serving");
         for i in 0..n {
             self.in_flight.inc();
-            let method = if i % 4 == 0 { "POST" } else { "GET" };
-            let path = PATHS[(i % PATHS.len() as u64) as usize];
-            let status: u16 = if i % 10 == 7 { 500 } else { 200 };
-            self.requests.get_or_create(&(method, path, status)).inc();
+            let method = if i % 4 == 0 {
+                Method::Post
+            } else {
+                Method::Get
+            };
+            let path = PATHS[(i % PATHS.len() as u64) as usize].to_owned();
+            let status = if i % 10 == 7 { 500 } else { 200 };
+            self.requests
+                .get_or_create(&Request {
+                    method,
+                    path,
+                    status,
+                })
+                .inc();
             let seconds = 0.003 * ((i % 17) + 1) as f64;
-            self.latency.get_or_create(&[method]).observe(seconds);
+            self.latency
+                .get_or_create(&ByMethod { method })
+                .observe(seconds);
             self.response_size.observe(512.0 + ((i * 37) % 1000) as f64);
             self.in_flight.dec();
         }

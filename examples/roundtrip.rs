@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use examples::DemoMetrics;
+use examples::{ByMethod, DemoMetrics, Method, Request};
 use prometheus_client::http::{MetricsService, Server};
 use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
 
@@ -73,19 +73,31 @@ async fn main() -> ExitCode {
         "query on the pull server", "pull server", "service"
     );
     let mut all_same = compare(&pull, "up{job=\"demo\"}", 1.0);
-    for (method, path, status) in [
-        ("GET", "/", 200u16),
-        ("POST", "/search?q=\"rust\"", 200),
-        ("GET", "/files/C:\\temp", 500),
+    for (method, label, path, status) in [
+        (Method::Get, "GET", "/", 200),
+        (Method::Post, "POST", "/search?q=\"rust\"", 200),
+        (Method::Get, "GET", "/files/C:\\temp", 500),
     ] {
-        let recorded = demo.requests.get_or_create(&(method, path, status)).get() as f64;
+        let request = Request {
+            method,
+            path: path.to_owned(),
+            status,
+        };
+        let recorded = demo.requests.get_or_create(&request).get() as f64;
         let escaped = path.replace('\\', "\\\\").replace('"', "\\\"");
-        let query = format!("demo_http_requests_total{{method=\"{method}\",path=\"{escaped}\",status=\"{status}\"}}");
+        let query = format!(
+            "demo_http_requests_total{{method=\"{label}\",path=\"{escaped}\",status=\"{status}\"}}"
+        );
         all_same &= compare(&pull, &query, recorded);
     }
     let total: u64 = 250;
     all_same &= compare(&pull, "sum(demo_http_requests_total)", total as f64);
-    let latency = demo.latency.get_or_create(&["GET"]).snapshot();
+    let latency = demo
+        .latency
+        .get_or_create(&ByMethod {
+            method: Method::Get,
+        })
+        .snapshot();
     all_same &= compare(
         &pull,
         "demo_http_request_duration_seconds_count{method=\"GET\"}",

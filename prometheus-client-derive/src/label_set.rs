@@ -1,4 +1,6 @@
-//! `#[derive(LabelSet)]`: a struct whose fields are the labels of a family's children.
+//! `#[derive(LabelSet)]`: a struct whose fields are the labels of a family's children. The
+//! struct must also be `Clone` and `PartialEq` (derive them); each field must be a label
+//! value (strings, `&'static str`, integers, bools, `LabelValue` enums, `Option`s of them).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -70,12 +72,6 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let hash = labels
         .iter()
         .map(|(f, _)| quote!(::prometheus_client::LabelValue::hash_value(&self.#f, state);));
-    let eq = labels
-        .iter()
-        .map(|(f, _)| quote!(::prometheus_client::LabelValue::eq_owned(&self.#f, &owned.#f)));
-    let owned = labels
-        .iter()
-        .map(|(f, _)| quote!(#f: ::prometheus_client::LabelValue::to_owned_value(&self.#f)));
     quote! {
         impl ::prometheus_client::LabelSet for #ident {
             type Owned = Self;
@@ -86,11 +82,13 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             fn hash_labels<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
                 #(#hash)*
             }
+            // The set is its own stored form, so any field that hashes as a label value
+            // works, `&'static str` included; equality and copies come from the struct.
             fn eq_owned(&self, owned: &Self) -> bool {
-                true #(&& #eq)*
+                <Self as ::core::cmp::PartialEq>::eq(self, owned)
             }
             fn to_owned_set(&self) -> Self {
-                Self { #(#owned,)* }
+                <Self as ::core::clone::Clone>::clone(self)
             }
         }
     }

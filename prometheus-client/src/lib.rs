@@ -94,10 +94,21 @@
 //! ## TYPE http_requests_total counter
 //! http_requests_total{code=\"200\",method=\"GET\"} 1
 //! ");
-//! assert!(registry.encode_to_string(Format::OpenMetrics)?.contains(
-//!     "# TYPE http_requests counter\n# HELP http_requests Requests served.\n\
-//!      http_requests_total{code=\"200\",method=\"GET\"} 1\n"
-//! ));
+//! assert_eq!(registry.encode_to_string(Format::OpenMetrics)?, "\
+//! ## TYPE http_latency_seconds histogram
+//! ## UNIT http_latency_seconds seconds
+//! ## HELP http_latency_seconds Time to serve a request.
+//! http_latency_seconds_bucket{le=\"0.01\"} 0
+//! http_latency_seconds_bucket{le=\"0.1\"} 1
+//! http_latency_seconds_bucket{le=\"1.0\"} 1
+//! http_latency_seconds_bucket{le=\"+Inf\"} 1
+//! http_latency_seconds_count 1
+//! http_latency_seconds_sum 0.05
+//! ## TYPE http_requests counter
+//! ## HELP http_requests Requests served.
+//! http_requests_total{code=\"200\",method=\"GET\"} 1
+//! ## EOF
+//! ");
 //!
 //! // A process-wide instance, registered in the default registry on first use.
 //! static HTTP: Global<HttpMetrics> = Global::new();

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use examples::{DemoMetrics, PATHS};
+use examples::{ByMethod, DemoMetrics, Method, Request, PATHS};
 use prometheus_client::encoding::Format;
 use prometheus_client::http::{MetricsService, Server};
 use prometheus_client::parse::parse_families;
@@ -33,12 +33,12 @@ async fn check_job(prometheus: &Prometheus, demo: &DemoMetrics, job: &str) {
         .await;
     let mut paths_seen = std::collections::BTreeSet::new();
     for (labels, value) in &requests {
-        let status: u16 = labels["status"].parse().expect("status");
-        let recorded = demo.requests.get_or_create(&(
-            labels["method"].as_str(),
-            labels["path"].as_str(),
-            status,
-        ));
+        let request = Request {
+            method: Method::from_label(&labels["method"]).expect("a known method"),
+            path: labels["path"].clone(),
+            status: labels["status"].parse().expect("status"),
+        };
+        let recorded = demo.requests.get_or_create(&request);
         assert_eq!(*value, recorded.get() as f64, "{job}: {labels:?}");
         paths_seen.insert(labels["path"].clone());
     }
@@ -61,9 +61,9 @@ async fn check_job(prometheus: &Prometheus, demo: &DemoMetrics, job: &str) {
         .await;
     assert_eq!(one(&in_flight, "in flight"), demo.in_flight.get() as f64);
 
-    for method in ["GET", "POST"] {
-        let recorded = demo.latency.get_or_create(&[method]).snapshot();
-        let selector = format!("{{job=\"{job}\",method=\"{method}\"}}");
+    for (method, label) in [(Method::Get, "GET"), (Method::Post, "POST")] {
+        let recorded = demo.latency.get_or_create(&ByMethod { method }).snapshot();
+        let selector = format!("{{job=\"{job}\",method=\"{label}\"}}");
         let buckets = prometheus
             .query(&format!(
                 "demo_http_request_duration_seconds_bucket{selector}"
@@ -82,11 +82,11 @@ async fn check_job(prometheus: &Prometheus, demo: &DemoMetrics, job: &str) {
             .iter()
             .map(|(le, c)| (*le, *c as f64))
             .collect();
-        assert_eq!(got, want, "{job} {method}: buckets");
+        assert_eq!(got, want, "{job} {label}: buckets");
         let sum = prometheus
             .query(&format!("demo_http_request_duration_seconds_sum{selector}"))
             .await;
-        assert_eq!(one(&sum, "sum"), recorded.sum, "{job} {method}: sum");
+        assert_eq!(one(&sum, "sum"), recorded.sum, "{job} {label}: sum");
         let count = prometheus
             .query(&format!(
                 "demo_http_request_duration_seconds_count{selector}"
@@ -95,7 +95,7 @@ async fn check_job(prometheus: &Prometheus, demo: &DemoMetrics, job: &str) {
         assert_eq!(
             one(&count, "count"),
             recorded.count as f64,
-            "{job} {method}: count"
+            "{job} {label}: count"
         );
     }
 

@@ -16,9 +16,15 @@ enum Kind {
     A,
 }
 
-#[derive(LabelSet)]
+#[derive(PartialEq, LabelSet)]
 struct Labels {
     kind: Kind,
+}
+
+impl PartialEq for Kind {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl ::core::clone::Clone for Labels {
