@@ -3,6 +3,19 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::{Data, DeriveInput, Field, Fields, Token};
+
+/// The fields of a struct with named fields; `None` for anything else.
+pub(crate) fn named_fields(input: &DeriveInput) -> Option<&Punctuated<Field, Token![,]>> {
+    match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Some(&named.named),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// Errors found so far.
 #[derive(Default)]

@@ -4,21 +4,15 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields, LitStr};
+use syn::{DeriveInput, LitStr};
 
-use crate::errors::Errors;
+use crate::errors::{named_fields, Errors};
 use crate::names::label_name_problem;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let ident = &input.ident;
-    let fields = match &input.data {
-        Data::Struct(s) => match &s.fields {
-            Fields::Named(named) => Some(&named.named),
-            _ => None,
-        },
-        _ => None,
-    };
+    let fields = named_fields(input);
     let Some(fields) = fields else {
         errors.at(
             ident,

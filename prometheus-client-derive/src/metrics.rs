@@ -5,11 +5,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Data, DeriveInput, Expr, ExprLit, Field, Fields, GenericArgument, Lit, LitStr,
-    PathArguments, Type, UnOp,
+    Attribute, DeriveInput, Expr, ExprLit, Field, GenericArgument, Lit, LitStr, PathArguments,
+    Type, UnOp,
 };
 
-use crate::errors::Errors;
+use crate::errors::{named_fields, Errors};
 use crate::names::{is_metric_name, is_unit, label_name_problem};
 
 /// What a field holds, by its type's last path segment (the child type for a `Family`).
@@ -466,13 +466,7 @@ fn registered_name(p: &Planned<'_>) -> String {
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let ident = &input.ident;
-    let fields = match &input.data {
-        Data::Struct(s) => match &s.fields {
-            Fields::Named(named) => Some(&named.named),
-            _ => None,
-        },
-        _ => None,
-    };
+    let fields = named_fields(input);
     let dummy = quote! {
         impl ::core::default::Default for #ident {
             fn default() -> Self { ::core::unreachable!() }

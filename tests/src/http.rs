@@ -12,6 +12,26 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use prometheus_client::http::ServerBuilder;
+use prometheus_client::{Counter, Family, Registry};
+
+/// A registry of 100,000 counter series (1,000 values of `a` times 100 of `b`): a body of
+/// about 3.7 MB.
+pub fn many_series_registry() -> Registry {
+    let registry = Registry::new();
+    let family = registry
+        .register(
+            "series",
+            "Many series.",
+            Family::<[String; 2], Counter>::new(["a", "b"]),
+        )
+        .expect("valid");
+    for i in 0..100_000 {
+        family
+            .get_or_create(&[format!("value-{}", i / 100), format!("{}", i % 100)])
+            .inc();
+    }
+    registry
+}
 
 /// A server running in this process; stopped when dropped.
 pub struct TestServer {

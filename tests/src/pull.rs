@@ -132,3 +132,17 @@ pub fn job_series(storage: &dyn Storage, job: &str) -> Vec<(Vec<(String, String)
 pub fn ends_stale(series: &[(Vec<(String, String)>, f64)]) -> bool {
     series.iter().all(|(_, v)| is_stale(*v))
 }
+
+/// A stored series' name, and its labels other than `__name__`, `job` and `instance`.
+pub fn name_and_own_labels(labels: Vec<(String, String)>) -> (String, Vec<(String, String)>) {
+    let name = labels
+        .iter()
+        .find(|(n, _)| n == "__name__")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let own = labels
+        .into_iter()
+        .filter(|(n, _)| !["__name__", "job", "instance"].contains(&n.as_str()))
+        .collect();
+    (name, own)
+}

@@ -5,8 +5,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use prometheus_client::http::{MetricsService, Server};
-use prometheus_client::{CollectError, CollectedFamilies, Collector, Counter, Family, Registry};
-use tests::http::{get, TestServer};
+use prometheus_client::{CollectError, CollectedFamilies, Collector, Counter, Registry};
+use tests::http::{get, many_series_registry, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -144,19 +144,7 @@ async fn sixty_four_concurrent_scrapes_with_a_cap_of_four_get_sixty_refusals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_hanging_up_mid_body_costs_nothing() {
     let baseline = alive_tasks();
-    let registry = Registry::new();
-    let family = registry
-        .register(
-            "series",
-            "Many series.",
-            Family::<[String; 2], Counter>::new(["a", "b"]),
-        )
-        .expect("valid");
-    for i in 0..100_000 {
-        family
-            .get_or_create(&[format!("value-{}", i / 100), format!("{}", i % 100)])
-            .inc();
-    }
+    let registry = many_series_registry();
     let server = TestServer::start(Server::builder(registry)).await;
     for _ in 0..3 {
         let mut stream = TcpStream::connect(server.addr).await.expect("connects");

@@ -4,26 +4,14 @@
 
 use http_body_util::BodyExt;
 use prometheus_client::http::MetricsService;
-use prometheus_client::{Counter, Family, Registry};
+use tests::http::many_series_registry;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_scrape_allocates_about_one_body() {
-    let registry = Registry::new();
-    let family = registry
-        .register(
-            "series",
-            "Many series.",
-            Family::<[String; 2], Counter>::new(["a", "b"]),
-        )
-        .expect("valid");
-    for i in 0..100_000 {
-        family
-            .get_or_create(&[format!("value-{}", i / 100), format!("{}", i % 100)])
-            .inc();
-    }
+    let registry = many_series_registry();
     let service = MetricsService::new(registry);
     let scrape = || async {
         let request = hyper::Request::get("/metrics")

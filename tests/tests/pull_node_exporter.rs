@@ -10,7 +10,7 @@ use prometheus_client::parse::parse_families;
 use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
 use tests::external::tool;
 use tests::http::get;
-use tests::pull::job_series;
+use tests::pull::{job_series, name_and_own_labels};
 
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
@@ -74,18 +74,7 @@ async fn every_series_node_exporter_exposes_is_stored_and_queryable() {
     let stored: BTreeSet<(String, Vec<(String, String)>)> =
         job_series(pull.storage().as_ref(), "node")
             .into_iter()
-            .map(|(labels, _)| {
-                let name = labels
-                    .iter()
-                    .find(|(n, _)| n == "__name__")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                let rest = labels
-                    .into_iter()
-                    .filter(|(n, _)| !["__name__", "job", "instance"].contains(&n.as_str()))
-                    .collect();
-                (name, rest)
-            })
+            .map(|(labels, _)| name_and_own_labels(labels))
             .collect();
     let mut missing = Vec::new();
     let mut total = 0;

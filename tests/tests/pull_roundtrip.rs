@@ -14,7 +14,19 @@ use std::collections::BTreeMap;
 use tests::edge_cases::{canonical_labels, edge_cases};
 use tests::external::tool;
 use tests::http::TestServer;
-use tests::pull::{job_series, latest};
+use tests::pull::{job_series, latest, name_and_own_labels};
+
+/// Serves `registry` and starts a pull server scraping it as job `app` every 200 ms.
+async fn serve_and_scrape(registry: Registry) -> (TestServer, PullServer) {
+    let server = TestServer::start(Server::builder(registry)).await;
+    let config = Config::new()
+        .scrape_interval(Duration::from_millis(200))
+        .target(Target::new(server.url()).job("app"));
+    let pull = PullServer::start(config, "127.0.0.1:0")
+        .await
+        .expect("starts");
+    (server, pull)
+}
 
 fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan() && !is_stale(a))
@@ -44,16 +56,8 @@ async fn every_edge_case_survives_the_round_trip_in_both_formats() {
             job_series(pull.storage().as_ref(), job)
                 .into_iter()
                 .map(|(labels, v)| {
-                    let name = labels
-                        .iter()
-                        .find(|(n, _)| n == "__name__")
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default();
-                    let rest = labels
-                        .into_iter()
-                        .filter(|(n, _)| !["__name__", "job", "instance"].contains(&n.as_str()))
-                        .collect();
-                    ((name, canonical_labels(rest)), v)
+                    let (name, own) = name_and_own_labels(labels);
+                    ((name, canonical_labels(own.into_iter().collect())), v)
                 })
                 .collect();
         let wanted: Vec<_> = edge
@@ -93,13 +97,7 @@ async fn counters_follow_traffic_and_removed_series_go_stale() {
             Family::<[String; 1], Counter>::new(["path"]),
         )
         .expect("valid");
-    let server = TestServer::start(Server::builder(registry)).await;
-    let config = Config::new()
-        .scrape_interval(Duration::from_millis(200))
-        .target(Target::new(server.url()).job("app"));
-    let pull = PullServer::start(config, "127.0.0.1:0")
-        .await
-        .expect("starts");
+    let (server, pull) = serve_and_scrape(registry).await;
     requests.get_or_create(&["/a"]).inc();
     requests.get_or_create(&["/b"]).inc_by(5);
     pull.wait_for_scrapes(2).await;
@@ -152,13 +150,7 @@ async fn promtool_queries_the_pull_server() {
         .expect("valid");
     jobs.get_or_create(&["mail"]).inc_by(4);
     jobs.get_or_create(&["sms"]).inc_by(3);
-    let server = TestServer::start(Server::builder(registry)).await;
-    let config = Config::new()
-        .scrape_interval(Duration::from_millis(200))
-        .target(Target::new(server.url()).job("app"));
-    let pull = PullServer::start(config, "127.0.0.1:0")
-        .await
-        .expect("starts");
+    let (server, pull) = serve_and_scrape(registry).await;
     pull.wait_for_scrapes(1).await;
     let url = format!("http://{}", pull.api_addr());
     let output = tokio::process::Command::new("/usr/bin/promtool")
