@@ -382,6 +382,7 @@ pub struct LabelSetEncoder<'a> {
     declared: &'a [Box<str>],
     metric_type: MetricType,
     positional: usize,
+    out: String,
     named: Vec<(String, String)>,
     error: Option<LabelError>,
 }
@@ -392,6 +393,7 @@ impl<'a> LabelSetEncoder<'a> {
             declared,
             metric_type,
             positional: 0,
+            out: String::new(),
             named: Vec::new(),
             error: None,
         }
@@ -399,10 +401,16 @@ impl<'a> LabelSetEncoder<'a> {
 
     /// Adds the next value of a positional set.
     pub fn positional(&mut self, value: &(impl LabelValue + ?Sized)) {
+        // Positional labels come in the declared order: render them straight into the output,
+        // one allocation for the whole set.
         if let Some(name) = self.declared.get(self.positional) {
-            let mut rendered = String::new();
-            value.encode_value(&mut rendered);
-            self.named.push((name.to_string(), rendered));
+            if !self.out.is_empty() {
+                self.out.push(',');
+            }
+            self.out.push_str(name);
+            self.out.push_str("=\"");
+            value.encode_value(&mut self.out);
+            self.out.push('"');
         }
         self.positional += 1;
     }
@@ -441,10 +449,10 @@ impl<'a> LabelSetEncoder<'a> {
                     got: self.positional,
                 });
             }
-        } else {
-            self.named.sort_by(|a, b| a.0.cmp(&b.0));
+            return Ok(self.out);
         }
-        let mut out = String::new();
+        self.named.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = self.out;
         for (i, (name, value)) in self.named.iter().enumerate() {
             if i > 0 {
                 out.push(',');

@@ -65,7 +65,7 @@ struct Inner<L, M> {
 struct Child<L, M> {
     hash: u64,
     labels: L,
-    rendered: Box<str>,
+    rendered: String,
     metric: M,
 }
 
@@ -257,14 +257,6 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         labels: &Q,
     ) -> Result<M, LabelError> {
         let rendered = render(labels, &self.inner.label_names, M::TYPE)?;
-        let make_child = || {
-            Arc::new(Child {
-                hash,
-                labels: labels.to_owned_set(),
-                rendered: rendered.clone().into_boxed_str(),
-                metric: (self.inner.constructor)(),
-            })
-        };
         let mut entry = self.inner.lookup.entry(hash);
         if let Entry::Occupied(occupied) = &mut entry {
             if let Some(child) = occupied.get().find(labels) {
@@ -276,7 +268,12 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
             // The same labels spelled differently (named pairs in another order): one series.
             return Ok(same_series.0.metric.clone());
         }
-        let child = make_child();
+        let child = Arc::new(Child {
+            hash,
+            labels: labels.to_owned_set(),
+            rendered,
+            metric: (self.inner.constructor)(),
+        });
         ordered.insert(ByLabels(Arc::clone(&child)));
         let metric = child.metric.clone();
         match entry {
@@ -521,13 +518,13 @@ mod tests {
         let mut slot: Slot<[String; 1], Counter> = Slot::One(Arc::new(Child {
             hash: 7,
             labels: ["a".into()],
-            rendered: "k=\"a\"".into(),
+            rendered: "k=\"a\"".to_owned(),
             metric: Counter::new(),
         }));
         slot.push(Arc::new(Child {
             hash: 7,
             labels: ["b".into()],
-            rendered: "k=\"b\"".into(),
+            rendered: "k=\"b\"".to_owned(),
             metric: Counter::new(),
         }));
         assert_eq!(slot.find(&["b"]).map(|c| &*c.rendered), Some("k=\"b\""));

@@ -1,0 +1,447 @@
+//! Ours against `prometheus`, `prometheus-client` and `metrics` on the same workloads, in one
+//! run: `cargo bench --bench peers`. Rows are named after the workloads
+//! of the performance issue (a to h); BENCHMARKS.md records a run and explains each row.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, Throughput,
+};
+
+#[path = "support/exposition.rs"]
+mod exposition;
+#[path = "support/peers.rs"]
+mod peers;
+
+use peers::{label_pairs, metrics_rs, ours, pcr, prom};
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(2));
+    g.sample_size(30);
+    g
+}
+
+/// Runs `op` on 2 threads at once, `iters` times each; the time per operation per thread.
+fn on_two_threads<F: Fn() + Send + Sync + 'static>(iters: u64, op: Arc<F>) -> Duration {
+    let start = Arc::new(Barrier::new(3));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (op, start) = (Arc::clone(&op), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                for _ in 0..iters {
+                    op();
+                }
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    threads.into_iter().for_each(|t| t.join().expect("worker"));
+    began.elapsed()
+}
+
+/// a, b: a counter's `inc` on a handle, on one thread and shared by two.
+fn counters(c: &mut Criterion) {
+    let ours = prometheus_client::Counter::new();
+    let prom = prometheus::IntCounter::new("c", "A counter.").expect("valid");
+    let pcr = prometheus_client_peer::metrics::counter::Counter::<u64>::default();
+    let metrics = metrics::counter!("c");
+    let mut g = group(c, "a_counter_inc");
+    g.bench_function("ours", |b| b.iter(|| black_box(&ours).inc()));
+    g.bench_function("prometheus", |b| b.iter(|| black_box(&prom).inc()));
+    g.bench_function("prometheus_client", |b| b.iter(|| black_box(&pcr).inc()));
+    g.bench_function("metrics", |b| b.iter(|| black_box(&metrics).increment(1)));
+    g.finish();
+    let mut g = group(c, "b_counter_inc_2");
+    let (o, p, q, m) = (ours.clone(), prom.clone(), pcr.clone(), metrics.clone());
+    g.bench_function("ours", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let o = o.clone();
+                    move || o.inc()
+                }),
+            )
+        })
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let p = p.clone();
+                    move || p.inc()
+                }),
+            )
+        })
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let q = q.clone();
+                    move || {
+                        q.inc();
+                    }
+                }),
+            )
+        })
+    });
+    g.bench_function("metrics", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let m = m.clone();
+                    move || m.increment(1)
+                }),
+            )
+        })
+    });
+    g.finish();
+}
+
+/// c: find a child by two label values (100 combinations, cycling) and `inc` it.
+fn family_lookup(c: &mut Criterion) {
+    let pairs: Arc<Vec<(&'static str, &'static str)>> = Arc::new(label_pairs(100, 10));
+    let ours = ours::Labeled::new(["a", "b"]);
+    let prom = prom::labeled("lookup");
+    let pcr = pcr::Labeled::default();
+    for (a, b) in pairs.iter() {
+        ours.get_or_create(&[*a, *b]);
+        prom.with_label_values(&[*a, *b]);
+        // Create every child up front: the workload measures lookups of existing children.
+        drop(pcr.get_or_create(&[("a", *a), ("b", *b)]));
+        drop(metrics::counter!("lookup", "a" => *a, "b" => *b));
+    }
+    let mut g = group(c, "c_family_lookup_inc");
+    let cycle = |pairs: &Arc<Vec<(&'static str, &'static str)>>| {
+        let pairs = Arc::clone(pairs);
+        let mut i = 0;
+        move || {
+            i = (i + 1) % 100;
+            pairs[i]
+        }
+    };
+    let mut next = cycle(&pairs);
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            let (a, x) = next();
+            ours.get_or_create(&[a, x]).inc()
+        })
+    });
+    let mut next = cycle(&pairs);
+    g.bench_function("prometheus", |b| {
+        b.iter(|| {
+            let (a, x) = next();
+            prom.with_label_values(&[a, x]).inc()
+        })
+    });
+    let mut next = cycle(&pairs);
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            let (a, x) = next();
+            pcr.get_or_create(&[("a", a), ("b", x)]).inc();
+        })
+    });
+    let mut next = cycle(&pairs);
+    g.bench_function("metrics", |b| {
+        b.iter(|| {
+            let (a, x) = next();
+            metrics::counter!("lookup", "a" => a, "b" => x).increment(1)
+        })
+    });
+    g.finish();
+
+    let mut g = group(c, "c_family_lookup_inc_2");
+    let two = |op: Arc<dyn Fn(&'static str, &'static str) + Send + Sync>| {
+        let pairs = Arc::clone(&pairs);
+        move |n: u64| {
+            let (op, pairs) = (Arc::clone(&op), Arc::clone(&pairs));
+            let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            on_two_threads(
+                n,
+                Arc::new(move || {
+                    let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100;
+                    let (a, b) = pairs[i];
+                    op(a, b)
+                }),
+            )
+        }
+    };
+    let o = ours.clone();
+    let run = two(Arc::new(move |a, b| o.get_or_create(&[a, b]).inc()));
+    g.bench_function("ours", |b| b.iter_custom(&run));
+    let p = prom.clone();
+    let run = two(Arc::new(move |a, b| p.with_label_values(&[a, b]).inc()));
+    g.bench_function("prometheus", |b| b.iter_custom(&run));
+    let q = pcr.clone();
+    let run = two(Arc::new(move |a, b| {
+        q.get_or_create(&[("a", a), ("b", b)]).inc();
+    }));
+    g.bench_function("prometheus_client", |b| b.iter_custom(&run));
+    let run = two(Arc::new(|a, b| {
+        metrics::counter!("lookup", "a" => a, "b" => b).increment(1)
+    }));
+    g.bench_function("metrics", |b| b.iter_custom(&run));
+    g.finish();
+}
+
+/// d: `observe` on a histogram with the default buckets, one thread and two.
+fn histograms(c: &mut Criterion) {
+    let ours = prometheus_client::Histogram::default();
+    let prom =
+        prometheus::Histogram::with_opts(prometheus::HistogramOpts::new("h", "A histogram."))
+            .expect("valid");
+    let pcr = pcr::histogram();
+    let metrics = metrics::histogram!("h");
+    let value = |i: &mut u64| {
+        *i = i.wrapping_add(1);
+        (*i % 64) as f64 * 0.01
+    };
+    let mut g = group(c, "d_histogram_observe");
+    let mut i = 0;
+    g.bench_function("ours", |b| b.iter(|| ours.observe(value(&mut i))));
+    g.bench_function("prometheus", |b| b.iter(|| prom.observe(value(&mut i))));
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| pcr.observe(value(&mut i)))
+    });
+    g.bench_function("metrics", |b| b.iter(|| metrics.record(value(&mut i))));
+    g.finish();
+    let mut g = group(c, "d_histogram_observe_2");
+    let (o, p, q, m) = (ours.clone(), prom.clone(), pcr.clone(), metrics.clone());
+    g.bench_function("ours", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let o = o.clone();
+                    move || o.observe(0.042)
+                }),
+            )
+        })
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let p = p.clone();
+                    move || p.observe(0.042)
+                }),
+            )
+        })
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let q = q.clone();
+                    move || q.observe(0.042)
+                }),
+            )
+        })
+    });
+    g.bench_function("metrics", |b| {
+        b.iter_custom(|n| {
+            on_two_threads(
+                n,
+                Arc::new({
+                    let m = m.clone();
+                    move || m.record(0.042)
+                }),
+            )
+        })
+    });
+    g.finish();
+}
+
+/// e: `set` on an f64 gauge.
+fn gauges(c: &mut Criterion) {
+    let ours = prometheus_client::Gauge::new();
+    let prom = prometheus::Gauge::new("g", "A gauge.").expect("valid");
+    let pcr =
+        prometheus_client_peer::metrics::gauge::Gauge::<f64, std::sync::atomic::AtomicU64>::default(
+        );
+    let metrics = metrics::gauge!("g");
+    let mut g = group(c, "e_gauge_set");
+    let mut v = 0.0;
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            v += 0.5;
+            ours.set(v)
+        })
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter(|| {
+            v += 0.5;
+            prom.set(v)
+        })
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            v += 0.5;
+            pcr.set(v);
+        })
+    });
+    g.bench_function("metrics", |b| {
+        b.iter(|| {
+            v += 0.5;
+            metrics.set(v)
+        })
+    });
+    g.finish();
+}
+
+/// f: encode 10,000 counter series (100 families × 100 label sets), and 1,000 histograms
+/// (100 families × 10 label sets).
+fn encode(c: &mut Criterion) {
+    for (name, histograms, families, sets) in [
+        ("f_encode_10000_counters", false, 100, 100),
+        ("f_encode_1000_histograms", true, 100, 10),
+    ] {
+        let (o, p, q, m) = if histograms {
+            (
+                ours::histograms(families, sets),
+                prom::histograms(families, sets),
+                pcr::histograms(families, sets),
+                metrics_rs::histograms(families, sets),
+            )
+        } else {
+            (
+                ours::counters(families, sets),
+                prom::counters(families, sets),
+                pcr::counters(families, sets),
+                metrics_rs::counters(families, sets),
+            )
+        };
+        let mut buf = Vec::new();
+        let bytes = ours::encode(&o, &mut buf);
+        eprintln!(
+            "{name}: ours {bytes} B, prometheus {} B, prometheus-client {} B, metrics {} B",
+            prom::encode(&p, &mut Vec::new()),
+            pcr::encode(&q, &mut String::new()),
+            metrics_rs::encode(&m)
+        );
+        let mut g = group(c, name);
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function("ours", |b| b.iter(|| ours::encode(&o, &mut buf)));
+        let mut pbuf = Vec::new();
+        g.bench_function("prometheus", |b| b.iter(|| prom::encode(&p, &mut pbuf)));
+        let mut qbuf = String::new();
+        g.bench_function("prometheus_client", |b| {
+            b.iter(|| pcr::encode(&q, &mut qbuf))
+        });
+        g.bench_function("metrics", |b| b.iter(|| metrics_rs::encode(&m)));
+        g.finish();
+    }
+}
+
+/// g: create 10,000 new children in a fresh family (time per child).
+fn first_touch(c: &mut Criterion) {
+    let pairs = label_pairs(10_000, 100);
+    let mut g = group(c, "g_first_touch_10000");
+    g.throughput(Throughput::Elements(10_000));
+    g.bench_function("ours", |b| {
+        b.iter_batched(
+            || ours::Labeled::new(["a", "b"]),
+            |f| {
+                for (a, x) in &pairs {
+                    f.get_or_create(&[*a, *x]).inc();
+                }
+                f
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter_batched(
+            || prom::labeled("touch"),
+            |f| {
+                for (a, x) in &pairs {
+                    f.with_label_values(&[*a, *x]).inc();
+                }
+                f
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter_batched(
+            pcr::Labeled::default,
+            |f| {
+                for (a, x) in &pairs {
+                    f.get_or_create(&[("a", *a), ("b", *x)]).inc();
+                }
+                f
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("metrics", |b| {
+        b.iter_batched(
+            metrics_rs::recorder,
+            |r| {
+                metrics::with_local_recorder(&r, || {
+                    for (a, x) in &pairs {
+                        metrics::counter!("touch", "a" => *a, "b" => *x).increment(1)
+                    }
+                });
+                r
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+/// h: parse a realistic exposition of over 1 MB.
+fn parse(c: &mut Criterion) {
+    use prometheus_client::encoding::Format;
+    use prometheus_client::parse::{Entry, Parser};
+    let body = exposition::exposition_registry()
+        .encode_to_string(Format::Text)
+        .expect("encodes");
+    let mut g = group(c, "h_parse_text");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            Parser::new(body.as_bytes(), Format::Text)
+                .filter(|e| matches!(e, Ok(Entry::Sample(_))))
+                .count()
+        })
+    });
+    g.bench_function("prometheus_parse", |b| {
+        b.iter(|| {
+            prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned())))
+                .map(|s| s.samples.len())
+        })
+    });
+    g.finish();
+}
+
+fn install_metrics_recorder(_: &mut Criterion) {
+    let _ = metrics::set_global_recorder(metrics_rs::recorder());
+}
+
+criterion_group!(
+    benches,
+    install_metrics_recorder,
+    counters,
+    family_lookup,
+    histograms,
+    gauges,
+    encode,
+    first_touch,
+    parse
+);
+criterion_main!(benches);
