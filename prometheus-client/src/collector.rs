@@ -9,7 +9,9 @@ use crate::Metric;
 ///
 /// `collect` is called once per scrape, possibly from several threads at once for concurrent
 /// scrapes, so it must be safe to call concurrently. It must not block for long; it should not
-/// panic. What it adds is validated like a registration (names, labels, clashes with
+/// panic. It runs while the registry is being read, so it must not register or unregister
+/// anything in that registry (that would wait for itself); put what it computes in
+/// `families` instead. What it adds is validated like a registration (names, labels, clashes with
 /// registered families); a problem, or an `Err` it returns, fails the whole scrape with an
 /// [`EncodeError`](crate::EncodeError) naming the family, rather than exposing half a result.
 ///

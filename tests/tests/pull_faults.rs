@@ -87,6 +87,26 @@ async fn http_errors_timeouts_and_truncated_bodies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_scrapes_leave_no_task_behind() {
+    let fake = FakeTarget::start(|_| Answer::Hang).await;
+    let pull = scrape(Target::new(fake.url()).job("hang"), 2).await;
+    let tasks = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let after_two = tasks();
+    pull.wait_for_scrapes(6).await;
+    // Each hanging scrape costs the fake target a task; the pull server must not keep one.
+    let growth = tasks().saturating_sub(after_two);
+    assert!(
+        growth <= 6 + 1,
+        "{growth} more tasks after 6 more timed-out scrapes"
+    );
+    pull.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parse_error_on_the_last_of_10000_lines_stores_nothing_and_marks_stale() {
     let good = big_body(10_000, "big{i=\"last\"} 1\n");
     let bad = big_body(10_000, "big{i=\"last\"} not-a-number\n");
