@@ -309,21 +309,7 @@ fn encode(c: &mut Criterion) {
         ("f_encode_10000_counters", false, 100, 100),
         ("f_encode_1000_histograms", true, 100, 10),
     ] {
-        let (o, p, q, m) = if histograms {
-            (
-                ours::histograms(families, sets),
-                prom::histograms(families, sets),
-                pcr::histograms(families, sets),
-                metrics_rs::histograms(families, sets),
-            )
-        } else {
-            (
-                ours::counters(families, sets),
-                prom::counters(families, sets),
-                pcr::counters(families, sets),
-                metrics_rs::counters(families, sets),
-            )
-        };
+        let (o, p, q, m) = peers::registries(histograms, families, sets);
         let mut buf = Vec::new();
         let bytes = ours::encode(&o, &mut buf);
         eprintln!(

@@ -28,21 +28,7 @@ fn main() {
         ("f: per encode, 10,000 counters", false, 100, 100),
         ("f: per encode, 1,000 histograms", true, 100, 10),
     ] {
-        let (o, p, q, m) = if histograms {
-            (
-                ours::histograms(families, sets),
-                prom::histograms(families, sets),
-                pcr::histograms(families, sets),
-                metrics_rs::histograms(families, sets),
-            )
-        } else {
-            (
-                ours::counters(families, sets),
-                prom::counters(families, sets),
-                pcr::counters(families, sets),
-                metrics_rs::counters(families, sets),
-            )
-        };
+        let (o, p, q, m) = peers::registries(histograms, families, sets);
         let (mut ob, mut pb, mut qb) = (Vec::new(), Vec::new(), String::new());
         // The second encode of each, with its buffer already grown by the first.
         ours::encode(&o, &mut ob);

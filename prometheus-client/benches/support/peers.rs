@@ -31,6 +31,33 @@ pub(crate) fn family_names(n: usize) -> Vec<&'static str> {
     (0..n).map(|i| leak(format!("family_{i}"))).collect()
 }
 
+/// The four libraries' registries for an encode workload: counter or histogram families.
+pub(crate) type Registries = (
+    prometheus_client::Registry,
+    prometheus::Registry,
+    prometheus_client_peer::registry::Registry,
+    metrics_exporter_prometheus::PrometheusRecorder,
+);
+
+/// Builds `families` families of `sets` label sets each, in every library.
+pub(crate) fn registries(histograms: bool, families: usize, sets: usize) -> Registries {
+    if histograms {
+        (
+            ours::histograms(families, sets),
+            prom::histograms(families, sets),
+            pcr::histograms(families, sets),
+            metrics_rs::histograms(families, sets),
+        )
+    } else {
+        (
+            ours::counters(families, sets),
+            prom::counters(families, sets),
+            pcr::counters(families, sets),
+            metrics_rs::counters(families, sets),
+        )
+    }
+}
+
 pub(crate) mod ours {
     use prometheus_client::encoding::Format;
     use prometheus_client::{Counter, Family, Histogram, Registry};
