@@ -237,7 +237,7 @@ impl Api {
         let mut found: BTreeSet<SeriesLabels> = BTreeSet::new();
         for selector in selectors {
             // A selector over the whole range, evaluated through the query engine's matchers.
-            let range_ms = (end - start).max(1);
+            let range_ms = end.saturating_sub(start).max(1);
             let query = format!("{selector}[{range_ms}ms]");
             match instant_query(self.storage.as_ref(), &query, end) {
                 Ok(QueryValue::Matrix(series)) => found.extend(series.into_iter().map(|(l, _)| l)),

@@ -307,7 +307,7 @@ fn duration_at(key: &str, value: &toml::Value) -> Result<Duration, ConfigError> 
 /// ```
 pub fn parse_duration(text: &str) -> Option<Duration> {
     if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return Duration::try_from_secs_f64(seconds).ok();
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -324,7 +324,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
             "d" => 86_400_000,
             _ => return None,
         };
-        total += Duration::from_millis(number.checked_mul(millis)?);
+        total = total.checked_add(Duration::from_millis(number.checked_mul(millis)?))?;
         rest = &rest[unit_len..];
     }
     (!text.is_empty()).then_some(total)
@@ -346,6 +346,15 @@ mod tests {
             err("scrape_interval = \"1s\"\nscrape_timeout = \"2s\"").contains("must not exceed")
         );
         assert!(err("not toml ===").contains("not valid TOML"));
+    }
+
+    #[test]
+    fn durations_too_large_are_refused_not_overflowed() {
+        assert_eq!(parse_duration("99999999999999999d"), None);
+        assert_eq!(parse_duration("5124095576030431d5124095576030431d"), None);
+        assert_eq!(parse_duration("1e300"), None);
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("NaN"), None);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn range_query(
             "a range query needs start <= end and a positive step".into(),
         ));
     }
-    if (end - start) / step > 11_000 {
+    if end.saturating_sub(start) / step > 11_000 {
         return Err(QueryError(
             "exceeded maximum resolution of 11,000 points per series".into(),
         ));
@@ -77,7 +77,7 @@ pub fn range_query(
     let expr = parser::parse(query).map_err(QueryError)?;
     let mut series: BTreeMap<SeriesLabels, Vec<(i64, f64)>> = BTreeMap::new();
     let mut t = start;
-    while t <= end {
+    loop {
         match eval(storage, &expr, t)? {
             QueryValue::Scalar(v) => series
                 .entry(Arc::from(Vec::new()))
@@ -94,7 +94,10 @@ pub fn range_query(
                 ))
             }
         }
-        t += step;
+        match t.checked_add(step) {
+            Some(next) if next <= end => t = next,
+            _ => break,
+        }
     }
     Ok(series.into_iter().collect())
 }
@@ -166,7 +169,7 @@ fn instant_vector(
     vs: &VectorSelector,
     t: i64,
 ) -> Result<Vec<(SeriesLabels, f64)>, QueryError> {
-    let selected = storage.select(&matchers(vs)?, t - LOOKBACK_MS + 1, t);
+    let selected = storage.select(&matchers(vs)?, t.saturating_sub(LOOKBACK_MS - 1), t);
     Ok(selected
         .into_iter()
         .filter_map(|(labels, samples)| {
@@ -183,7 +186,7 @@ fn range_vector(
     t: i64,
     range: i64,
 ) -> Result<Vec<Series>, QueryError> {
-    let selected = storage.select(&matchers(vs)?, t - range + 1, t);
+    let selected = storage.select(&matchers(vs)?, t.saturating_sub(range).saturating_add(1), t);
     Ok(selected
         .into_iter()
         .map(|(labels, samples)| {
@@ -222,7 +225,8 @@ fn eval_call(storage: &dyn Storage, call: &Call, t: i64) -> Result<QueryValue, Q
             let points = series
                 .into_iter()
                 .filter_map(|(labels, samples)| {
-                    let v = extrapolated_rate(&samples, t - range, t, name == "rate")?;
+                    let v =
+                        extrapolated_rate(&samples, t.saturating_sub(range), t, name == "rate")?;
                     Some((without_labels(&labels, &["__name__"]), v))
                 })
                 .collect();
@@ -292,8 +296,8 @@ fn extrapolated_rate(
             result += pair[0].1;
         }
     }
-    let mut to_start = (first_t - range_start) as f64 / 1000.0;
-    let to_end = (range_end - last_t) as f64 / 1000.0;
+    let mut to_start = first_t.saturating_sub(range_start) as f64 / 1000.0;
+    let to_end = range_end.saturating_sub(last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
     let average = sampled / (samples.len() - 1) as f64;
     if result > 0.0 && first_v >= 0.0 {
@@ -314,7 +318,7 @@ fn extrapolated_rate(
     };
     result *= interval / sampled;
     if per_second {
-        result /= (range_end - range_start) as f64 / 1000.0;
+        result /= range_end.saturating_sub(range_start) as f64 / 1000.0;
     }
     Some(result)
 }
@@ -573,6 +577,20 @@ mod tests {
         let top =
             vector(instant_query(&s, "histogram_quantile(0.99, h_bucket)", 10).expect("valid"));
         assert_eq!(top[0].1, 0.5, "the +Inf bucket answers its lower bound");
+    }
+
+    #[test]
+    fn extreme_times_give_answers_not_overflows() {
+        let s = MemoryStorage::default();
+        s.append(&[(labels(&[("__name__", "x")]), 0, 1.0)]);
+        assert!(instant_query(&s, "x", i64::MIN).is_ok());
+        assert!(instant_query(&s, "rate(x[5m])", i64::MIN).is_ok());
+        assert!(
+            range_query(&s, "x", i64::MIN, i64::MAX, 1).is_err(),
+            "too many points"
+        );
+        let near_end = range_query(&s, "x", i64::MAX - 10, i64::MAX, 7).expect("valid");
+        assert!(near_end.is_empty());
     }
 
     #[test]
