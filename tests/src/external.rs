@@ -69,6 +69,18 @@ pub fn run_with_stdin(program: &str, args: &[&str], input: &[u8]) -> Output {
         .unwrap_or_else(|e| panic!("waiting for {program}: {e}"))
 }
 
+/// Debian's promtool.
+pub const PROMTOOL: &str = "/usr/bin/promtool";
+
+/// Runs `promtool check metrics` on `body`: whether it succeeded, and everything it printed
+/// (errors and lint findings).
+pub fn promtool_check(body: &[u8]) -> (bool, String) {
+    let output = run_with_stdin(PROMTOOL, &["check", "metrics"], body);
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), printed)
+}
+
 /// A sample as Python's parser read it.
 #[derive(Clone, Debug)]
 pub struct ParsedSample {

@@ -2,20 +2,7 @@
 
 use prometheus_client::encoding::Format;
 use tests::edge_cases::edge_cases;
-use tests::external::{run_with_stdin, tool};
-
-const PROMTOOL: &str = "/usr/bin/promtool";
-
-/// Runs promtool; returns its exit status and everything it printed.
-fn promtool_check(body: &[u8]) -> (bool, String) {
-    let output = run_with_stdin(PROMTOOL, &["check", "metrics"], body);
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
-}
+use tests::external::{promtool_check, tool, PROMTOOL};
 
 #[test]
 fn demo_service_has_no_errors_and_no_lint_findings() {

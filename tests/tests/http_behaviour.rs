@@ -8,7 +8,7 @@ use hyper::Method;
 use prometheus_client::encoding::Format;
 use prometheus_client::http::{MetricsService, Server};
 use prometheus_client::{CollectError, CollectedFamilies, Collector, Counter, Gauge, Registry};
-use tests::external::{run_with_stdin, tool};
+use tests::external::{promtool_check, tool, PROMTOOL};
 use tests::http::{get, request, TestServer};
 
 fn registry() -> Registry {
@@ -169,7 +169,7 @@ async fn failing_and_panicking_encodes_give_500_are_counted_and_recover() {
 
 #[tokio::test]
 async fn promtool_finds_no_errors_in_the_served_demo() {
-    if !tool("/usr/bin/promtool", "promtool checks the served body") {
+    if !tool(PROMTOOL, "promtool checks the served body") {
         return;
     }
     let demo = examples::DemoMetrics::new().expect("registers");
@@ -185,13 +185,8 @@ async fn promtool_finds_no_errors_in_the_served_demo() {
         &[("accept", "text/plain;version=0.0.4")],
     )
     .await;
-    let output = run_with_stdin("/usr/bin/promtool", &["check", "metrics"], &reply.body);
-    let printed = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && printed.trim().is_empty(),
-        "promtool says:\n{printed}"
-    );
+    let (ok, printed) = promtool_check(&reply.body);
+    assert!(ok && printed.trim().is_empty(), "promtool says:\n{printed}");
     let om = get(
         server.addr,
         "/metrics",

@@ -7,15 +7,11 @@
 use prometheus_client::encoding::Format;
 use prometheus_client::parse::validate;
 use tests::edge_cases::edge_cases;
-use tests::external::{run_with_stdin, tool};
-
-const PROMTOOL: &str = "/usr/bin/promtool";
+use tests::external::{promtool_check, tool, PROMTOOL};
 
 /// promtool's verdict: `None` when valid, else the line of its first error.
 fn promtool_error_line(body: &[u8]) -> Option<usize> {
-    let output = run_with_stdin(PROMTOOL, &["check", "metrics"], body);
-    let printed = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
+    let (_, printed) = promtool_check(body);
     let at = printed.find("parsing error in line ")?;
     let digits: String = printed[at + 22..]
         .chars()

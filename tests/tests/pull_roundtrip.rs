@@ -12,7 +12,7 @@ use prometheus_client::{Counter, Family, Registry};
 use std::collections::BTreeMap;
 
 use tests::edge_cases::{canonical_labels, edge_cases};
-use tests::external::tool;
+use tests::external::{tool, PROMTOOL};
 use tests::http::TestServer;
 use tests::pull::{job_series, latest, name_and_own_labels};
 
@@ -134,10 +134,7 @@ async fn counters_follow_traffic_and_removed_series_go_stale() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promtool_queries_the_pull_server() {
-    if !tool(
-        "/usr/bin/promtool",
-        "promtool is a real Prometheus API client",
-    ) {
+    if !tool(PROMTOOL, "promtool is a real Prometheus API client") {
         return;
     }
     let registry = Registry::new();
@@ -153,7 +150,7 @@ async fn promtool_queries_the_pull_server() {
     let (server, pull) = serve_and_scrape(registry).await;
     pull.wait_for_scrapes(1).await;
     let url = format!("http://{}", pull.api_addr());
-    let output = tokio::process::Command::new("/usr/bin/promtool")
+    let output = tokio::process::Command::new(PROMTOOL)
         .args(["query", "instant", &url, "sum by (queue) (jobs_total)"])
         .output()
         .await
@@ -174,7 +171,7 @@ async fn promtool_queries_the_pull_server() {
         ["{queue=\"mail\"} => 4", "{queue=\"sms\"} => 3"],
         "{printed}"
     );
-    let bad = tokio::process::Command::new("/usr/bin/promtool")
+    let bad = tokio::process::Command::new(PROMTOOL)
         .args(["query", "instant", &url, "topk(1, jobs_total)"])
         .output()
         .await
