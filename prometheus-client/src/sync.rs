@@ -5,6 +5,74 @@
 
 pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::cell::Cell;
+use std::sync::atomic::AtomicUsize;
+use std::sync::LazyLock;
+
+/// A value alone on its cache lines, so that threads updating neighbours do not slow each
+/// other down (false sharing). 128 bytes: x86 prefetches cache lines in pairs, and some ARM
+/// cores have 128-byte lines.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+/// How many stripes a contended metric spreads its updates over: the number of CPUs rounded
+/// up to a power of two (so a stripe is picked with a mask), at least 2 and at most 32.
+pub(crate) fn stripe_count() -> usize {
+    static COUNT: LazyLock<usize> = LazyLock::new(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        cpus.next_power_of_two().clamp(2, 32)
+    });
+    *COUNT
+}
+
+thread_local! {
+    /// This thread's number; `usize::MAX` until the thread first needs one.
+    static THREAD_NUMBER: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// This thread's stripe number; `usize::MAX` until the thread first needs one.
+    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// Hands out thread and stripe numbers in turn, so the first threads to contend get
+/// different stripes.
+static NEXT_NUMBER: AtomicUsize = AtomicUsize::new(0);
+
+fn next_number() -> usize {
+    // Never `usize::MAX`, which marks "not assigned yet".
+    NEXT_NUMBER.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1)
+}
+
+/// A number that identifies this thread among the living ones (never `usize::MAX`).
+#[inline]
+pub(crate) fn thread_number() -> usize {
+    assigned_once(&THREAD_NUMBER)
+}
+
+/// This thread's stripe number, fixed per thread until [`move_stripe`]; callers take it
+/// modulo their stripe count.
+#[inline]
+pub(crate) fn thread_stripe() -> usize {
+    assigned_once(&STRIPE)
+}
+
+#[inline]
+fn assigned_once(key: &'static std::thread::LocalKey<Cell<usize>>) -> usize {
+    key.with(|cell| match cell.get() {
+        usize::MAX => {
+            let assigned = next_number();
+            cell.set(assigned);
+            assigned
+        }
+        assigned => assigned,
+    })
+}
+
+/// Moves this thread to another stripe after it met another thread on its own (as Java's
+/// `LongAdder` rehashes its probe): two threads that collide rarely collide again.
+pub(crate) fn move_stripe() {
+    STRIPE.with(|stripe| stripe.set(next_number()));
+}
+
 /// An `f64` stored as its bit pattern in an [`AtomicU64`]: the cell of `f64` counters and gauges.
 ///
 /// Loads and stores are single atomic operations; additions are a compare-and-swap loop,
@@ -32,6 +100,16 @@ impl AtomicF64 {
     #[inline]
     pub(crate) fn store(&self, v: f64, order: Ordering) {
         self.0.store(v.to_bits(), order);
+    }
+
+    /// Makes one attempt to add `delta`; `false` when another thread changed the value first.
+    #[inline]
+    pub(crate) fn try_fetch_add(&self, delta: f64) -> bool {
+        let current = self.0.load(Ordering::Relaxed);
+        let next = (f64::from_bits(current) + delta).to_bits();
+        self.0
+            .compare_exchange(current, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// Adds `delta` and returns the previous value.
@@ -73,6 +151,27 @@ mod tests {
             t.join().expect("adder thread panicked");
         }
         assert_eq!(value.load(Ordering::Relaxed), 20_000.0);
+    }
+
+    #[test]
+    fn threads_get_different_stripes_until_they_move() {
+        let mine = thread_stripe();
+        assert_eq!(thread_stripe(), mine, "a thread keeps its stripe");
+        let other = std::thread::spawn(thread_stripe).join().expect("thread");
+        assert_ne!(other, mine);
+        move_stripe();
+        assert_ne!(thread_stripe(), mine, "moving picks a new stripe");
+        assert!(stripe_count().is_power_of_two() && (2..=32).contains(&stripe_count()));
+        let me = thread_number();
+        assert_eq!(
+            thread_number(),
+            me,
+            "moving the stripe keeps the thread's number"
+        );
+        assert_ne!(
+            std::thread::spawn(thread_number).join().expect("thread"),
+            me
+        );
     }
 
     #[test]

@@ -3,15 +3,18 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::number::{Number, NumberAtomic};
+use super::number::Number;
+use super::striped::StripedTotal;
 use super::{Metric, TypedMetric};
 use crate::encoding::{ExtraLabel, MetricEncoder};
 use crate::MetricType;
 
 /// A monotonically increasing total, such as requests served or bytes sent.
 ///
-/// Cloning gives another handle to the same value. `inc` and `inc_by` are a single atomic
-/// add (a compare-and-swap loop for `f64`); nothing locks or allocates. The exposed sample is
+/// Cloning gives another handle to the same value. `inc` and `inc_by` never lock: while one
+/// thread at a time updates the counter they are one compare-and-swap; once threads collide
+/// on it, each thread adds to its own cache line (see `metrics/striped.rs`), so a counter
+/// shared by busy threads scales with them. Nothing allocates except that switch, once. The exposed sample is
 /// `<name>_total`, whether or not the registered name already ends in `_total`.
 ///
 /// ```
@@ -29,7 +32,7 @@ use crate::MetricType;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Counter<N: Number = u64> {
-    value: Arc<N::Atomic>,
+    value: Arc<StripedTotal<N>>,
 }
 
 /// A negative or NaN amount given to [`Counter::try_inc_by`].
@@ -101,7 +104,7 @@ impl<N: Number> Counter<N> {
 impl<N: Number> Default for Counter<N> {
     fn default() -> Self {
         Counter {
-            value: Arc::new(N::Atomic::new(N::ZERO)),
+            value: Arc::new(StripedTotal::default()),
         }
     }
 }

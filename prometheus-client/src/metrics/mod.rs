@@ -11,6 +11,7 @@ pub(crate) mod info;
 mod number;
 mod quantile;
 pub(crate) mod stateset;
+mod striped;
 pub(crate) mod summary;
 pub(crate) mod unknown;
 

@@ -30,6 +30,8 @@ pub trait Number:
     fn from_unix_seconds(seconds: f64) -> Self;
     /// The negation, used by `dec`/`sub` (wrapping for integers).
     fn negate(self) -> Self;
+    /// `self + other` (wrapping for integers), for totals kept in several cells.
+    fn plus(self, other: Self) -> Self;
     /// The value as a float, for messages.
     fn to_f64(self) -> f64;
     /// Writes the value as a sample.
@@ -47,6 +49,9 @@ pub trait NumberAtomic<N>: Default + Send + Sync + std::fmt::Debug + 'static {
     fn set(&self, v: N);
     /// Adds to the value (wrapping for integers).
     fn add(&self, v: N);
+    /// Makes one attempt to add `v`: `false`, with nothing changed, when another thread
+    /// changed the value at the same moment. Counters use it to notice contention.
+    fn try_add(&self, v: N) -> bool;
 }
 
 mod sealed {
@@ -83,6 +88,17 @@ impl NumberAtomic<u64> for AtomicU64 {
     fn add(&self, v: u64) {
         self.fetch_add(v, Ordering::Relaxed);
     }
+    #[inline]
+    fn try_add(&self, v: u64) -> bool {
+        let current = self.load(Ordering::Relaxed);
+        self.compare_exchange(
+            current,
+            current.wrapping_add(v),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        )
+        .is_ok()
+    }
 }
 
 impl NumberAtomic<i64> for AtomicI64Bits {
@@ -100,6 +116,10 @@ impl NumberAtomic<i64> for AtomicI64Bits {
     #[inline]
     fn add(&self, v: i64) {
         self.0.fetch_add(v as u64, Ordering::Relaxed);
+    }
+    #[inline]
+    fn try_add(&self, v: i64) -> bool {
+        self.0.try_add(v as u64)
     }
 }
 
@@ -119,6 +139,10 @@ impl NumberAtomic<f64> for AtomicF64 {
     fn add(&self, v: f64) {
         self.fetch_add(v, Ordering::Relaxed);
     }
+    #[inline]
+    fn try_add(&self, v: f64) -> bool {
+        self.try_fetch_add(v)
+    }
 }
 
 impl Number for u64 {
@@ -136,6 +160,9 @@ impl Number for u64 {
     }
     fn negate(self) -> Self {
         self.wrapping_neg()
+    }
+    fn plus(self, other: Self) -> Self {
+        self.wrapping_add(other)
     }
     fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
         encoder.sample_u64(suffix, extra, self);
@@ -158,6 +185,9 @@ impl Number for i64 {
     fn negate(self) -> Self {
         self.wrapping_neg()
     }
+    fn plus(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
     fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
         encoder.sample_i64(suffix, extra, self);
     }
@@ -178,6 +208,9 @@ impl Number for f64 {
     }
     fn negate(self) -> Self {
         -self
+    }
+    fn plus(self, other: Self) -> Self {
+        self + other
     }
     fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
         encoder.sample_f64(suffix, extra, self);
