@@ -5,17 +5,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::buckets::{BucketError, Buckets};
-use super::hot_cold::HotCold;
+use super::observations::Observations;
 use super::{Metric, TypedMetric};
 use crate::encoding::{ExtraLabel, Format, MetricEncoder};
-use crate::sync::Ordering;
 use crate::MetricType;
 
 /// Counts observations (latencies, sizes) in buckets, with their sum and count.
 ///
-/// `observe` is lock-free: four atomic operations, no allocation. A scrape always sees a
-/// consistent snapshot: `_count` equals the `+Inf` bucket and `_sum` covers the same
-/// observations, even while other threads observe (see the hot/cold scheme in the source).
+/// `observe` does one atomic read-modify-write and never allocates; threads that collide on
+/// a histogram are spread over per-thread stripes so they stop waiting for each other. A
+/// scrape always sees a consistent snapshot: `_count` equals the `+Inf` bucket and `_sum`
+/// covers the same observations, even while other threads observe (see
+/// `metrics/observations.rs` in the source).
 ///
 /// A histogram with a negative bucket bound has no `_sum` and `_count` in OpenMetrics, which
 /// forbids them there; text 0.0.4 has both, as client_golang writes them.
@@ -50,7 +51,7 @@ pub struct Histogram {
 
 struct Inner {
     buckets: Buckets,
-    core: HotCold,
+    core: Observations,
 }
 
 /// A consistent copy of a histogram's state.
@@ -67,7 +68,7 @@ pub struct HistogramSnapshot {
 impl Histogram {
     /// A histogram with the given layout.
     pub fn new(buckets: Buckets) -> Self {
-        let core = HotCold::new(buckets.bounds().len() + 1);
+        let core = Observations::new(buckets.bounds().len() + 1);
         Histogram {
             inner: Arc::new(Inner { buckets, core }),
         }
@@ -82,7 +83,9 @@ impl Histogram {
     /// as in client_golang.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.inner.core.observe(v, self.inner.buckets.index_of(v));
+        self.inner
+            .core
+            .observe(v, Some(self.inner.buckets.index_of(v)));
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -118,7 +121,7 @@ impl Histogram {
                 .iter()
                 .zip(bounds.iter().chain(std::iter::once(&f64::INFINITY)))
                 .map(|(count, &bound)| {
-                    cumulative += count.load(Ordering::Relaxed);
+                    cumulative += count;
                     (bound, cumulative)
                 })
                 .collect();
@@ -153,7 +156,7 @@ impl Metric for Histogram {
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         self.inner.core.snapshot(|s| {
-            let counts = s.buckets.iter().map(|c| c.load(Ordering::Relaxed));
+            let counts = s.buckets.iter().copied();
             encode_histogram(encoder, &self.inner.buckets, counts, s.sum, s.count);
         });
     }

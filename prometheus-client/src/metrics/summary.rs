@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::hot_cold::HotCold;
+use super::observations::Observations;
 use super::quantile::QuantileSketch;
 use super::{Metric, TypedMetric};
 use crate::encoding::{float_label, ExtraLabel, Format, MetricEncoder};
@@ -52,7 +52,7 @@ pub struct Summary {
 }
 
 struct Inner {
-    core: HotCold,
+    core: Observations,
     objectives: Box<[Objective]>,
     window: Option<Mutex<Window>>,
 }
@@ -204,7 +204,7 @@ impl SummaryBuilder {
             .collect();
         Ok(Summary {
             inner: Arc::new(Inner {
-                core: HotCold::new(0),
+                core: Observations::new(0),
                 objectives,
                 window,
             }),
@@ -290,7 +290,7 @@ impl Summary {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, v: f64) {
-        self.inner.core.observe(v, 0);
+        self.inner.core.observe(v, None);
         if let Some(window) = &self.inner.window {
             window.lock().observe(v, Instant::now());
         }
@@ -324,7 +324,7 @@ impl Default for Summary {
     fn default() -> Self {
         Summary {
             inner: Arc::new(Inner {
-                core: HotCold::new(0),
+                core: Observations::new(0),
                 objectives: Box::new([]),
                 window: None,
             }),
