@@ -1,6 +1,6 @@
-//! `#[derive(LabelSet)]`: a struct whose fields are the labels of a family's children. The
-//! struct must also be `Clone` and `PartialEq` (derive them); each field must be a label
-//! value (strings, `&'static str`, integers, bools, `LabelValue` enums, `Option`s of them).
+//! `#[derive(LabelSet)]`: a struct whose fields are the labels of a family's children. Each
+//! field must be a label value (strings, `&'static str`, integers, bools, `LabelValue` enums,
+//! `Option`s of them).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -63,26 +63,12 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let encode = labels
         .iter()
         .map(|(f, name)| quote!(encoder.named(#name, &self.#f);));
-    let hash = labels
-        .iter()
-        .map(|(f, _)| quote!(::prometheus_client::LabelValue::hash_value(&self.#f, state);));
     quote! {
         impl ::prometheus_client::LabelSet for #ident {
             type Owned = Self;
             const SHAPE: ::prometheus_client::labels::LabelShape = ::prometheus_client::labels::LabelShape::Named;
             fn encode(&self, encoder: &mut ::prometheus_client::labels::LabelSetEncoder<'_>) {
                 #(#encode)*
-            }
-            fn hash_labels<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
-                #(#hash)*
-            }
-            // The set is its own stored form, so any field that hashes as a label value
-            // works, `&'static str` included; equality and copies come from the struct.
-            fn eq_owned(&self, owned: &Self) -> bool {
-                <Self as ::core::cmp::PartialEq>::eq(self, owned)
-            }
-            fn to_owned_set(&self) -> Self {
-                <Self as ::core::clone::Clone>::clone(self)
             }
         }
     }

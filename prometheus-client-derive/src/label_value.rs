@@ -120,27 +120,12 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         return compile_errors;
     }
     let arms_text = values.iter().map(|(v, text)| quote!(Self::#v => #text));
-    let arms_index = values.iter().enumerate().map(|(i, (v, _))| {
-        let i = i as u32;
-        quote!(Self::#v => #i)
-    });
-    let arms_clone = values.iter().map(|(v, _)| quote!(Self::#v => Self::#v));
     quote! {
         impl ::prometheus_client::LabelValue for #ident {
             type Owned = Self;
-            fn encode_value(&self, out: &mut ::std::string::String) {
+            fn with_text<__R>(&self, f: impl ::core::ops::FnOnce(&str) -> __R) -> __R {
                 let text: &'static str = match self { #(#arms_text,)* };
-                <str as ::prometheus_client::LabelValue>::encode_value(text, out);
-            }
-            fn hash_value<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
-                let index: u32 = match self { #(#arms_index,)* };
-                ::core::hash::Hasher::write_u32(state, index);
-            }
-            fn eq_owned(&self, owned: &Self) -> bool {
-                ::core::mem::discriminant(self) == ::core::mem::discriminant(owned)
-            }
-            fn to_owned_value(&self) -> Self {
-                match self { #(#arms_clone,)* }
+                f(text)
             }
         }
     }

@@ -26,12 +26,17 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     g
 }
 
-/// Runs `op` on 2 threads at once, `iters` times each; the time per operation per thread.
-fn on_two_threads<F: Fn() + Send + Sync + 'static>(iters: u64, op: Arc<F>) -> Duration {
+/// Runs an operation on 2 threads at once, `iters` times each; the time per operation per
+/// thread. `worker(t)` makes thread `t`'s operation, with any state of its own, so that the
+/// harness adds nothing shared between the threads.
+fn on_two_threads<W: FnMut() + Send + 'static>(
+    iters: u64,
+    worker: impl Fn(usize) -> W,
+) -> Duration {
     let start = Arc::new(Barrier::new(3));
     let threads: Vec<_> = (0..2)
-        .map(|_| {
-            let (op, start) = (Arc::clone(&op), Arc::clone(&start));
+        .map(|t| {
+            let (mut op, start) = (worker(t), Arc::clone(&start));
             std::thread::spawn(move || {
                 start.wait();
                 for _ in 0..iters {
@@ -62,48 +67,36 @@ fn counters(c: &mut Criterion) {
     let (o, p, q, m) = (ours.clone(), prom.clone(), pcr.clone(), metrics.clone());
     g.bench_function("ours", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let o = o.clone();
-                    move || o.inc()
-                }),
-            )
+            on_two_threads(n, |_| {
+                let o = o.clone();
+                move || o.inc()
+            })
         })
     });
     g.bench_function("prometheus", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let p = p.clone();
-                    move || p.inc()
-                }),
-            )
+            on_two_threads(n, |_| {
+                let p = p.clone();
+                move || p.inc()
+            })
         })
     });
     g.bench_function("prometheus_client", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let q = q.clone();
-                    move || {
-                        q.inc();
-                    }
-                }),
-            )
+            on_two_threads(n, |_| {
+                let q = q.clone();
+                move || {
+                    q.inc();
+                }
+            })
         })
     });
     g.bench_function("metrics", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let m = m.clone();
-                    move || m.increment(1)
-                }),
-            )
+            on_two_threads(n, |_| {
+                let m = m.clone();
+                move || m.increment(1)
+            })
         })
     });
     g.finish();
@@ -165,16 +158,16 @@ fn family_lookup(c: &mut Criterion) {
     let two = |op: Arc<dyn Fn(&'static str, &'static str) + Send + Sync>| {
         let pairs = Arc::clone(&pairs);
         move |n: u64| {
-            let (op, pairs) = (Arc::clone(&op), Arc::clone(&pairs));
-            let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            on_two_threads(
-                n,
-                Arc::new(move || {
-                    let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100;
+            // Each thread cycles through the 100 children on its own, half a cycle apart.
+            on_two_threads(n, |t| {
+                let (op, pairs) = (Arc::clone(&op), Arc::clone(&pairs));
+                let mut i = t * 50;
+                move || {
+                    i = (i + 1) % 100;
                     let (a, b) = pairs[i];
                     op(a, b)
-                }),
-            )
+                }
+            })
         }
     };
     let o = ours.clone();
@@ -220,46 +213,34 @@ fn histograms(c: &mut Criterion) {
     let (o, p, q, m) = (ours.clone(), prom.clone(), pcr.clone(), metrics.clone());
     g.bench_function("ours", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let o = o.clone();
-                    move || o.observe(0.042)
-                }),
-            )
+            on_two_threads(n, |_| {
+                let o = o.clone();
+                move || o.observe(0.042)
+            })
         })
     });
     g.bench_function("prometheus", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let p = p.clone();
-                    move || p.observe(0.042)
-                }),
-            )
+            on_two_threads(n, |_| {
+                let p = p.clone();
+                move || p.observe(0.042)
+            })
         })
     });
     g.bench_function("prometheus_client", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let q = q.clone();
-                    move || q.observe(0.042)
-                }),
-            )
+            on_two_threads(n, |_| {
+                let q = q.clone();
+                move || q.observe(0.042)
+            })
         })
     });
     g.bench_function("metrics", |b| {
         b.iter_custom(|n| {
-            on_two_threads(
-                n,
-                Arc::new({
-                    let m = m.clone();
-                    move || m.record(0.042)
-                }),
-            )
+            on_two_threads(n, |_| {
+                let m = m.clone();
+                move || m.record(0.042)
+            })
         })
     });
     g.finish();

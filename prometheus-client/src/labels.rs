@@ -9,15 +9,18 @@
 //! (`Vec<(String, String)>`, arrays of pairs, derived structs) carry their own names.
 
 use std::fmt;
-use std::hash::Hasher;
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::{FoldHasher, RandomState};
 
 use crate::desc::{check_label_name, LabelNameError};
-use crate::encoding::escape_label_value;
+use crate::encoding::{escape_label_value, match_quoted_label_value};
 use crate::MetricType;
 
-/// One label value: something that renders as a string and can be stored owned.
+/// One label value: something with a text form, named by an owned type.
 ///
-/// Implemented for `&str`, `String`, `bool` and the integer types.
+/// Implemented for `&str`, `String`, `bool` and the integer types, and derived for enums
+/// (`#[derive(LabelValue)]`).
 ///
 /// ```
 /// use prometheus_client::{Counter, Family};
@@ -26,17 +29,12 @@ use crate::MetricType;
 /// assert_eq!(by_status.get_or_create(&("GET".to_string(), 200u16)).get(), 1);
 /// ```
 pub trait LabelValue {
-    /// The form stored in a family.
+    /// The owned type a family names in its label set type (`String` for `&str`). A lookup
+    /// may use any value whose `Owned` is the family's.
     type Owned: LabelValue<Owned = Self::Owned> + Send + Sync + 'static;
 
-    /// Appends the value, escaped for a quoted label value.
-    fn encode_value(&self, out: &mut String);
-    /// Hashes the value the same way its owned form does.
-    fn hash_value<H: Hasher>(&self, state: &mut H);
-    /// Whether this value equals a stored one.
-    fn eq_owned(&self, owned: &Self::Owned) -> bool;
-    /// The stored form.
-    fn to_owned_value(&self) -> Self::Owned;
+    /// Calls `f` with the value's text, unescaped.
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R;
     /// Whether this value means "no label" (an `Option` that is `None`): a named label set
     /// then leaves the label out, which Prometheus treats like an empty value.
     fn is_absent(&self) -> bool {
@@ -46,29 +44,12 @@ pub trait LabelValue {
 
 impl<T: LabelValue> LabelValue for Option<T> {
     type Owned = Option<T::Owned>;
-    fn encode_value(&self, out: &mut String) {
-        if let Some(v) = self {
-            v.encode_value(out);
-        }
-    }
-    fn hash_value<H: Hasher>(&self, state: &mut H) {
+    /// `None` reads as the empty value, which Prometheus treats as no label.
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         match self {
-            Some(v) => {
-                state.write_u8(1);
-                v.hash_value(state);
-            }
-            None => state.write_u8(0),
+            Some(v) => v.with_text(f),
+            None => f(""),
         }
-    }
-    fn eq_owned(&self, owned: &Self::Owned) -> bool {
-        match (self, owned) {
-            (Some(v), Some(o)) => v.eq_owned(o),
-            (None, None) => true,
-            _ => false,
-        }
-    }
-    fn to_owned_value(&self) -> Self::Owned {
-        self.as_ref().map(LabelValue::to_owned_value)
     }
     fn is_absent(&self) -> bool {
         self.is_none()
@@ -77,66 +58,35 @@ impl<T: LabelValue> LabelValue for Option<T> {
 
 impl LabelValue for str {
     type Owned = String;
-    fn encode_value(&self, out: &mut String) {
-        escape_label_value(out, self);
-    }
-    fn hash_value<H: Hasher>(&self, state: &mut H) {
-        state.write(self.as_bytes());
-        state.write_u8(0xff);
-    }
-    fn eq_owned(&self, owned: &String) -> bool {
-        self == owned
-    }
-    fn to_owned_value(&self) -> String {
-        self.to_owned()
+    #[inline]
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
     }
 }
 
 impl LabelValue for String {
     type Owned = String;
-    fn encode_value(&self, out: &mut String) {
-        self.as_str().encode_value(out);
-    }
-    fn hash_value<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash_value(state);
-    }
-    fn eq_owned(&self, owned: &String) -> bool {
-        self == owned
-    }
-    fn to_owned_value(&self) -> String {
-        self.clone()
+    #[inline]
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
     }
 }
 
 impl<T: LabelValue + ?Sized> LabelValue for &T {
     type Owned = T::Owned;
-    fn encode_value(&self, out: &mut String) {
-        (**self).encode_value(out);
+    #[inline]
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        (**self).with_text(f)
     }
-    fn hash_value<H: Hasher>(&self, state: &mut H) {
-        (**self).hash_value(state);
-    }
-    fn eq_owned(&self, owned: &T::Owned) -> bool {
-        (**self).eq_owned(owned)
-    }
-    fn to_owned_value(&self) -> T::Owned {
-        (**self).to_owned_value()
+    fn is_absent(&self) -> bool {
+        (**self).is_absent()
     }
 }
 
 impl LabelValue for bool {
     type Owned = bool;
-    fn encode_value(&self, out: &mut String) {
-        out.push_str(if *self { "true" } else { "false" });
-    }
-    fn hash_value<H: Hasher>(&self, state: &mut H) {
-        state.write_u8(u8::from(*self));
-    }
-    fn eq_owned(&self, owned: &bool) -> bool {
-        self == owned
-    }
-    fn to_owned_value(&self) -> bool {
-        *self
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(if *self { "true" } else { "false" })
     }
 }
 
@@ -144,17 +94,9 @@ macro_rules! integer_label_values {
     ($($t:ty),*) => {$(
         impl LabelValue for $t {
             type Owned = $t;
-            fn encode_value(&self, out: &mut String) {
-                out.push_str(itoa::Buffer::new().format(*self));
-            }
-            fn hash_value<H: Hasher>(&self, state: &mut H) {
-                state.write(&self.to_le_bytes());
-            }
-            fn eq_owned(&self, owned: &$t) -> bool {
-                self == owned
-            }
-            fn to_owned_value(&self) -> $t {
-                *self
+            #[inline]
+            fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+                f(itoa::Buffer::new().format(*self))
             }
         }
     )*};
@@ -172,10 +114,12 @@ pub enum LabelShape {
 
 /// A set of labels identifying one child of a [`Family`](crate::Family).
 ///
-/// The borrowed form used for lookups and the owned form stored in the family must hash and
-/// compare alike; [`LabelSet::Owned`] ties them together. Implementations exist for arrays,
-/// slices and `Vec`s of [`LabelValue`]s (positional), tuples of up to six values
-/// (positional), and arrays, slices and `Vec`s of `(name, value)` string pairs (named).
+/// A family stores no label set, only the rendered labels of each child, so a lookup may use
+/// any form whose [`LabelSet::Owned`] is the family's label type: `&["GET", "200"]` for a
+/// `Family<[String; 2], _>`, without allocating. Implementations exist for arrays, slices and
+/// `Vec`s of [`LabelValue`]s (positional), tuples of up to six values (positional), arrays,
+/// slices and `Vec`s of `(name, value)` string pairs (named), and structs deriving
+/// `LabelSet` (named).
 ///
 /// ```
 /// use prometheus_client::{Counter, Family};
@@ -185,70 +129,39 @@ pub enum LabelShape {
 /// pairs.get_or_create(&[("method", "GET")]).inc();
 /// ```
 pub trait LabelSet {
-    /// The form stored in a family.
+    /// The owned type a family names; lookups may use any set with the same `Owned`.
     type Owned: LabelSet<Owned = Self::Owned> + Send + Sync + 'static;
     /// Whether the set carries names, and how many values positional sets have.
     const SHAPE: LabelShape;
 
-    /// Writes each label to `encoder`.
+    /// Writes each label to `encoder`, always in the same order.
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>);
-    /// Hashes the set the same way its owned form does.
-    fn hash_labels<H: Hasher>(&self, state: &mut H);
-    /// Whether this set equals a stored one.
-    fn eq_owned(&self, owned: &Self::Owned) -> bool;
-    /// The stored form.
-    fn to_owned_set(&self) -> Self::Owned;
 }
 
 impl<V: LabelValue, const N: usize> LabelSet for [V; N] {
     type Owned = [V::Owned; N];
     const SHAPE: LabelShape = LabelShape::Positional(Some(N));
+    #[inline]
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
         self.iter().for_each(|v| encoder.positional(v));
-    }
-    fn hash_labels<H: Hasher>(&self, state: &mut H) {
-        self.iter().for_each(|v| v.hash_value(state));
-    }
-    fn eq_owned(&self, owned: &Self::Owned) -> bool {
-        self.iter().zip(owned).all(|(v, o)| v.eq_owned(o))
-    }
-    fn to_owned_set(&self) -> Self::Owned {
-        std::array::from_fn(|i| self[i].to_owned_value())
     }
 }
 
 impl<V: LabelValue> LabelSet for [V] {
     type Owned = Vec<V::Owned>;
     const SHAPE: LabelShape = LabelShape::Positional(None);
+    #[inline]
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
         self.iter().for_each(|v| encoder.positional(v));
-    }
-    fn hash_labels<H: Hasher>(&self, state: &mut H) {
-        state.write_usize(self.len());
-        self.iter().for_each(|v| v.hash_value(state));
-    }
-    fn eq_owned(&self, owned: &Self::Owned) -> bool {
-        self.len() == owned.len() && self.iter().zip(owned).all(|(v, o)| v.eq_owned(o))
-    }
-    fn to_owned_set(&self) -> Self::Owned {
-        self.iter().map(LabelValue::to_owned_value).collect()
     }
 }
 
 impl<V: LabelValue> LabelSet for Vec<V> {
     type Owned = Vec<V::Owned>;
     const SHAPE: LabelShape = LabelShape::Positional(None);
+    #[inline]
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
         self.as_slice().encode(encoder);
-    }
-    fn hash_labels<H: Hasher>(&self, state: &mut H) {
-        self.as_slice().hash_labels(state);
-    }
-    fn eq_owned(&self, owned: &Self::Owned) -> bool {
-        self.as_slice().eq_owned(owned)
-    }
-    fn to_owned_set(&self) -> Self::Owned {
-        self.as_slice().to_owned_set()
     }
 }
 
@@ -257,17 +170,9 @@ macro_rules! tuple_label_sets {
         impl<$($v: LabelValue),+> LabelSet for ($($v,)+) {
             type Owned = ($($v::Owned,)+);
             const SHAPE: LabelShape = LabelShape::Positional(Some($n));
+            #[inline]
             fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
                 $(encoder.positional(&self.$i);)+
-            }
-            fn hash_labels<H: Hasher>(&self, state: &mut H) {
-                $(self.$i.hash_value(state);)+
-            }
-            fn eq_owned(&self, owned: &Self::Owned) -> bool {
-                $(self.$i.eq_owned(&owned.$i))&&+
-            }
-            fn to_owned_set(&self) -> Self::Owned {
-                ($(self.$i.to_owned_value(),)+)
             }
         }
     )*};
@@ -281,43 +186,16 @@ tuple_label_sets! {
     (A.0, B.1, C.2, D.3, E.4, F.5) = 6;
 }
 
-/// Named pairs: `(name, value)` with string names.
-fn hash_pairs<K: AsRef<str>, V: LabelValue, H: Hasher>(pairs: &[(K, V)], state: &mut H) {
-    state.write_usize(pairs.len());
-    for (name, value) in pairs {
-        name.as_ref().hash_value(state);
-        value.hash_value(state);
-    }
-}
-
-fn eq_pairs<K: AsRef<str>, V: LabelValue>(pairs: &[(K, V)], owned: &[(String, V::Owned)]) -> bool {
-    pairs.len() == owned.len()
-        && pairs
-            .iter()
-            .zip(owned)
-            .all(|((n, v), (on, ov))| n.as_ref() == on && v.eq_owned(ov))
-}
-
 macro_rules! pair_label_sets {
     ($($(#[$attr:meta])* [$($generics:tt)*] $t:ty;)*) => {$(
         impl<$($generics)*> LabelSet for $t {
             type Owned = Vec<(String, V::Owned)>;
             const SHAPE: LabelShape = LabelShape::Named;
+            #[inline]
             fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
                 for (name, value) in self.iter() {
                     encoder.named(AsRef::<str>::as_ref(name), value);
                 }
-            }
-            fn hash_labels<H: Hasher>(&self, state: &mut H) {
-                hash_pairs(&self[..], state);
-            }
-            fn eq_owned(&self, owned: &Self::Owned) -> bool {
-                eq_pairs(&self[..], owned)
-            }
-            fn to_owned_set(&self) -> Self::Owned {
-                self.iter()
-                    .map(|(n, v)| (str::to_owned(n.as_ref()), v.to_owned_value()))
-                    .collect()
             }
         }
     )*};
@@ -372,55 +250,146 @@ impl From<LabelNameError> for LabelError {
     }
 }
 
-/// Renders a label set once, when its child is created: `name="value",…`, escaped.
+/// What a [`LabelSet`] writes its labels to.
 ///
-/// Positional values take the family's label names in order; named labels are checked
-/// (charset, `__` prefix, the metric type's reserved label, duplicates) and written sorted by
-/// name, so the same pairs in another order name the same series.
-#[derive(Debug)]
+/// A family visits a label set three ways: to *render* it (`name="value",…`, escaped, with
+/// every name checked) when it creates a child, and to *hash* it and *match* it against a
+/// child's rendered labels when it looks one up. Hashing and matching read each value's text
+/// in place and allocate nothing. Positional values take the family's label names in order;
+/// named labels are rendered sorted by name, and hashed and matched regardless of order, so
+/// the same pairs in another order name the same series.
 pub struct LabelSetEncoder<'a> {
     declared: &'a [Box<str>],
-    metric_type: MetricType,
     positional: usize,
+    mode: Mode<'a>,
+}
+
+enum Mode<'a> {
+    Render(&'a mut Rendering),
+    Hash(&'a mut Hashing),
+    Match {
+        rendered: &'a str,
+        progress: &'a mut Matching,
+    },
+}
+
+impl fmt::Debug for LabelSetEncoder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match self.mode {
+            Mode::Render(_) => "render",
+            Mode::Hash(_) => "hash",
+            Mode::Match { .. } => "match",
+        };
+        f.debug_struct("LabelSetEncoder")
+            .field("declared", &self.declared)
+            .field("mode", &mode)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Rendering {
+    metric_type: MetricType,
     out: String,
     named: Vec<(String, String)>,
     error: Option<LabelError>,
 }
 
-impl<'a> LabelSetEncoder<'a> {
-    pub(crate) fn new(declared: &'a [Box<str>], metric_type: MetricType) -> Self {
-        LabelSetEncoder {
-            declared,
-            metric_type,
-            positional: 0,
-            out: String::new(),
-            named: Vec::new(),
-            error: None,
-        }
-    }
+struct Hashing {
+    positional: FoldHasher,
+    /// The sum of each named pair's own hash, which does not depend on their order.
+    named: u64,
+    build: RandomState,
+}
 
+struct Matching {
+    /// Where positional matching goes on in the rendered labels; `None` once it failed.
+    rest: Option<usize>,
+    /// Which named labels (by position in the rendered labels) were matched.
+    named: u64,
+    named_seen: bool,
+}
+
+impl<'a> LabelSetEncoder<'a> {
     /// Adds the next value of a positional set.
+    // Inlined into `hash` and `matches`, which fix the mode, so only one arm is compiled in.
+    #[inline(always)]
     pub fn positional(&mut self, value: &(impl LabelValue + ?Sized)) {
-        // Positional labels come in the declared order: render them straight into the output,
-        // one allocation for the whole set.
-        if let Some(name) = self.declared.get(self.positional) {
-            if !self.out.is_empty() {
-                self.out.push(',');
-            }
-            self.out.push_str(name);
-            self.out.push_str("=\"");
-            value.encode_value(&mut self.out);
-            self.out.push('"');
-        }
+        let index = self.positional;
         self.positional += 1;
+        let name = self.declared.get(index);
+        match &mut self.mode {
+            Mode::Render(rendering) => {
+                // Positional labels come in the declared order: render them straight into
+                // the output, one allocation for the whole set.
+                if let Some(name) = name {
+                    let out = &mut rendering.out;
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(name);
+                    out.push_str("=\"");
+                    value.with_text(|text| escape_label_value(out, text));
+                    out.push('"');
+                }
+            }
+            Mode::Hash(hashing) => value.with_text(|text| {
+                hashing.positional.write(text.as_bytes());
+                // No UTF-8 text contains 0xff: ("ab", "") and ("a", "b") hash apart.
+                hashing.positional.write_u8(0xff);
+            }),
+            Mode::Match { rendered, progress } => {
+                progress.rest = progress.rest.and_then(|at| {
+                    // Every child of the family was rendered with the same declared names:
+                    // skip `,name="` rather than compare it.
+                    let start = at + usize::from(index > 0) + name?.len() + 2;
+                    let len =
+                        value.with_text(|text| match_quoted_label_value(rendered, start, text))?;
+                    Some(start + len)
+                });
+            }
+        }
     }
 
     /// Adds a label with its name.
+    #[inline(always)]
     pub fn named(&mut self, name: &str, value: &(impl LabelValue + ?Sized)) {
-        if self.error.is_some() || value.is_absent() {
+        if value.is_absent() {
             return;
         }
-        if !self.declared.is_empty() {
+        match &mut self.mode {
+            Mode::Render(rendering) => rendering.named(self.declared, name, value),
+            Mode::Hash(hashing) => {
+                let mut pair = hashing.build.build_hasher();
+                pair.write(name.as_bytes());
+                pair.write_u8(0xff);
+                value.with_text(|text| pair.write(text.as_bytes()));
+                hashing.named = hashing.named.wrapping_add(pair.finish());
+            }
+            Mode::Match { rendered, progress } => {
+                progress.named_seen = true;
+                let found = find_named(rendered, name).and_then(|(position, value_at)| {
+                    value.with_text(|text| match_quoted_label_value(value_at, 0, text))?;
+                    Some(position)
+                });
+                match found {
+                    // A name given twice matches one label twice: not the same set.
+                    Some(position) if position < 64 && progress.named & (1 << position) == 0 => {
+                        progress.named |= 1 << position;
+                    }
+                    // Over 64 labels, lookups fall back to comparing rendered labels.
+                    _ => progress.rest = None,
+                }
+            }
+        }
+    }
+}
+
+impl Rendering {
+    fn named(&mut self, declared: &[Box<str>], name: &str, value: &(impl LabelValue + ?Sized)) {
+        if self.error.is_some() {
+            return;
+        }
+        if !declared.is_empty() {
             self.error = Some(LabelError::NamesNotDeclared(name.to_owned()));
             return;
         }
@@ -433,20 +402,20 @@ impl<'a> LabelSetEncoder<'a> {
             return;
         }
         let mut rendered = String::new();
-        value.encode_value(&mut rendered);
+        value.with_text(|text| escape_label_value(&mut rendered, text));
         self.named.push((name.to_owned(), rendered));
     }
 
     /// The rendered labels, or the first problem found.
-    pub(crate) fn finish(mut self) -> Result<String, LabelError> {
+    fn finish(mut self, declared: &[Box<str>], positional: usize) -> Result<String, LabelError> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        if self.positional > 0 || !self.declared.is_empty() {
-            if self.positional != self.declared.len() {
+        if positional > 0 || !declared.is_empty() {
+            if positional != declared.len() {
                 return Err(LabelError::WrongCount {
-                    expected: self.declared.len(),
-                    got: self.positional,
+                    expected: declared.len(),
+                    got: positional,
                 });
             }
             return Ok(self.out);
@@ -466,15 +435,109 @@ impl<'a> LabelSetEncoder<'a> {
     }
 }
 
-/// Renders `labels` with the given declared names, as a family does when creating a child.
+/// The position of the label `name` in rendered labels, and what follows its `="`.
+fn find_named<'r>(rendered: &'r str, name: &str) -> Option<(usize, &'r str)> {
+    let mut rest = rendered;
+    let mut position = 0;
+    loop {
+        // Rendered names are valid label names and escaped values hold no bare `"`, so the
+        // first `="` ends the name.
+        let equals = rest.find("=\"")?;
+        let value_at = &rest[equals + 2..];
+        if &rest[..equals] == name {
+            return Some((position, value_at));
+        }
+        rest = skip_escaped_value(value_at)?.strip_prefix(',')?;
+        position += 1;
+    }
+}
+
+/// What follows the closing quote of an escaped label value.
+fn skip_escaped_value(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return value.get(i + 1..),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Renders `labels` with the given declared names, as a family does when creating a child,
+/// into `out` (cleared first, so a caller can reuse its buffer).
 pub(crate) fn render<L: LabelSet + ?Sized>(
     labels: &L,
     declared: &[Box<str>],
     metric_type: MetricType,
+    mut out: String,
 ) -> Result<String, LabelError> {
-    let mut encoder = LabelSetEncoder::new(declared, metric_type);
+    out.clear();
+    let mut rendering = Rendering {
+        metric_type,
+        out,
+        named: Vec::new(),
+        error: None,
+    };
+    let mut encoder = LabelSetEncoder {
+        declared,
+        positional: 0,
+        mode: Mode::Render(&mut rendering),
+    };
     labels.encode(&mut encoder);
-    encoder.finish()
+    let positional = encoder.positional;
+    rendering.finish(declared, positional)
+}
+
+/// The hash a family files `labels` under: equal sets hash alike, whatever form (`&str` or
+/// `String`) and, for named sets, whatever order their labels come in.
+#[inline]
+pub(crate) fn hash<L: LabelSet + ?Sized>(labels: &L, build: &RandomState) -> u64 {
+    let mut hashing = Hashing {
+        positional: build.build_hasher(),
+        named: 0,
+        build: *build,
+    };
+    labels.encode(&mut LabelSetEncoder {
+        declared: &[],
+        positional: 0,
+        mode: Mode::Hash(&mut hashing),
+    });
+    hashing.positional.finish().wrapping_add(hashing.named)
+}
+
+/// Whether `labels` render to `rendered` (as [`render`] would with these declared names).
+#[inline]
+pub(crate) fn matches<L: LabelSet + ?Sized>(
+    labels: &L,
+    declared: &[Box<str>],
+    rendered: &str,
+) -> bool {
+    let mut progress = Matching {
+        rest: Some(0),
+        named: 0,
+        named_seen: false,
+    };
+    let mut encoder = LabelSetEncoder {
+        declared,
+        positional: 0,
+        mode: Mode::Match {
+            rendered,
+            progress: &mut progress,
+        },
+    };
+    labels.encode(&mut encoder);
+    let positional = encoder.positional;
+    if progress.named_seen {
+        // Every label matched once; none of the rendered ones left over.
+        progress.rest.is_some()
+            && positional == 0
+            && rendered.matches("=\"").count() == progress.named.count_ones() as usize
+    } else {
+        progress.rest == Some(rendered.len()) && positional == declared.len()
+    }
 }
 
 #[cfg(test)]
@@ -488,14 +551,19 @@ mod tests {
     #[test]
     fn positional_values_take_declared_names() {
         let declared = names(&["method", "code"]);
-        let rendered = render(&("GET", 200u16), &declared, MetricType::Counter);
+        let rendered = render(
+            &("GET", 200u16),
+            &declared,
+            MetricType::Counter,
+            String::new(),
+        );
         assert_eq!(rendered.as_deref(), Ok("method=\"GET\",code=\"200\""));
     }
 
     #[test]
     fn positional_count_must_match() {
         let declared = names(&["method", "code"]);
-        let err = render(&["GET"][..], &declared, MetricType::Counter).unwrap_err();
+        let err = render(&["GET"][..], &declared, MetricType::Counter, String::new()).unwrap_err();
         assert_eq!(
             err,
             LabelError::WrongCount {
@@ -503,7 +571,13 @@ mod tests {
                 got: 1
             }
         );
-        let err = render(&["a", "b", "c"][..], &declared, MetricType::Counter).unwrap_err();
+        let err = render(
+            &["a", "b", "c"][..],
+            &declared,
+            MetricType::Counter,
+            String::new(),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             LabelError::WrongCount {
@@ -515,30 +589,86 @@ mod tests {
 
     #[test]
     fn named_pairs_are_checked_and_sorted() {
-        let ok = render(&[("b", "2"), ("a", "x\"y")], &[], MetricType::Gauge);
+        let ok = render(
+            &[("b", "2"), ("a", "x\"y")],
+            &[],
+            MetricType::Gauge,
+            String::new(),
+        );
         assert_eq!(ok.as_deref(), Ok("a=\"x\\\"y\",b=\"2\""));
-        let dup = render(&[("a", "1"), ("a", "2")], &[], MetricType::Gauge);
+        let dup = render(
+            &[("a", "1"), ("a", "2")],
+            &[],
+            MetricType::Gauge,
+            String::new(),
+        );
         assert_eq!(dup, Err(LabelError::DuplicateName("a".into())));
-        let reserved = render(&[("le", "1")], &[], MetricType::Histogram).unwrap_err();
+        let reserved =
+            render(&[("le", "1")], &[], MetricType::Histogram, String::new()).unwrap_err();
         assert!(reserved.to_string().contains("reserved for histogram"));
-        let bad = render(&[("a-b", "1")], &[], MetricType::Gauge).unwrap_err();
+        let bad = render(&[("a-b", "1")], &[], MetricType::Gauge, String::new()).unwrap_err();
         assert!(bad.to_string().contains("invalid label name \"a-b\""));
     }
 
     #[test]
     fn borrowed_and_owned_forms_hash_alike() {
-        fn hash<L: LabelSet + ?Sized>(l: &L) -> u64 {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            l.hash_labels(&mut h);
-            h.finish()
-        }
+        let build = RandomState::default();
         let owned: [String; 2] = ["a".into(), "b".into()];
-        assert_eq!(hash(&["a", "b"]), hash(&owned));
-        assert!(["a", "b"].eq_owned(&owned));
+        assert_eq!(hash(&["a", "b"], &build), hash(&owned, &build));
         // The terminator keeps ("ab", "") apart from ("a", "b").
-        assert_ne!(hash(&["ab", ""]), hash(&["a", "b"]));
+        assert_ne!(hash(&["ab", ""], &build), hash(&["a", "b"], &build));
         let pairs = vec![("k".to_string(), "v".to_string())];
-        assert_eq!(hash(&[("k", "v")]), hash(&pairs));
-        assert_eq!(hash(&("x", 7u8)), hash(&("x".to_string(), 7u8)));
+        assert_eq!(hash(&[("k", "v")], &build), hash(&pairs, &build));
+        assert_eq!(
+            hash(&("x", 7u8), &build),
+            hash(&("x".to_string(), 7u8), &build)
+        );
+        assert_eq!(
+            hash(&[("a", "1"), ("b", "2")], &build),
+            hash(&[("b", "2"), ("a", "1")], &build),
+            "named pairs hash alike in any order"
+        );
+    }
+
+    #[test]
+    fn sets_match_their_own_rendering_only() {
+        let declared = names(&["method", "code"]);
+        let rendered = render(
+            &("G\"E\\T", 200u16),
+            &declared,
+            MetricType::Counter,
+            String::new(),
+        )
+        .unwrap();
+        assert!(matches(&("G\"E\\T", 200u16), &declared, &rendered));
+        assert!(matches(&["G\"E\\T", "200"], &declared, &rendered));
+        for other in [
+            &["G\"E\\T", "20"][..],
+            &["G\"E\\T"],
+            &["G\"E\\T", "200", ""],
+            &["GET", "200"],
+        ] {
+            assert!(!matches(other, &declared, &rendered), "{other:?}");
+        }
+        let rendered = render(
+            &[("b", "2"), ("a", "x\"y")],
+            &[],
+            MetricType::Gauge,
+            String::new(),
+        )
+        .unwrap();
+        assert!(matches(&[("a", "x\"y"), ("b", "2")], &[], &rendered));
+        assert!(matches(&[("b", "2"), ("a", "x\"y")], &[], &rendered));
+        let mismatches: [&[(&str, &str)]; 4] = [
+            &[("a", "x\"y")],
+            &[("a", "x\"y"), ("b", "2"), ("c", "")],
+            &[("a", "x\"y"), ("a", "x\"y")],
+            &[("a", "x"), ("b", "2")],
+        ];
+        for other in mismatches {
+            assert!(!matches(other, &[], &rendered), "{other:?}");
+        }
+        assert!(matches(&[("a", None), ("b", Some("2"))], &[], "b=\"2\""));
+        assert!(matches(&Vec::<(String, String)>::new(), &[], ""));
     }
 }

@@ -60,7 +60,7 @@
 //! #[label_value(rename_all = "UPPERCASE")]
 //! enum Method { Get, Post }
 //!
-//! #[derive(Clone, Debug, PartialEq, Eq, Hash, LabelSet)]
+//! #[derive(Debug, LabelSet)]
 //! struct Route {
 //!     method: Method,
 //!     #[label(rename = "code")]

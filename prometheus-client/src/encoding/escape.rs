@@ -9,6 +9,53 @@ pub(crate) fn label_value(out: &mut String, value: &str) {
     escape_into(out, value, true);
 }
 
+/// If `value`, escaped as [`label_value`] escapes it and followed by its closing `"`, comes
+/// at byte `at` of `rendered`: how many bytes it takes there.
+///
+/// Families compare a lookup's values with a child's rendered labels this way. Values with
+/// something to escape go through the very code that rendered them, so the two cannot
+/// disagree.
+#[inline]
+pub(crate) fn match_quoted_label_value(rendered: &str, at: usize, value: &str) -> Option<usize> {
+    // The common case: the value appears as it is, then its closing quote. Rendering leaves
+    // a value unchanged only when it holds none of `\`, `"` and line feed; a line feed never
+    // appears unescaped in rendered text, so ruling out the other two rules out false
+    // matches. One pass without early exits or calls: values are short.
+    let (r, v) = (rendered.as_bytes(), value.as_bytes());
+    if let (Some(body), Some(&b'"')) = (r.get(at..at + v.len()), r.get(at + v.len())) {
+        let mismatch = body.iter().zip(v).fold(0, |m, (&r, &v)| {
+            m | (r ^ v) | u8::from(v == b'\\' || v == b'"')
+        });
+        if mismatch == 0 {
+            return Some(v.len() + 1);
+        }
+    }
+    match_escaped(rendered.get(at..)?, value)
+}
+
+#[cold]
+fn match_escaped(rendered: &str, value: &str) -> Option<usize> {
+    let mut matcher = Matcher {
+        rest: Some(rendered),
+    };
+    escape_into(&mut matcher, value, true);
+    let rest = matcher.rest?.strip_prefix('"')?;
+    Some(rendered.len() - rest.len())
+}
+
+/// A sink that, instead of writing, checks that what it is given comes next.
+struct Matcher<'r> {
+    /// What is left to match; `None` once something did not.
+    rest: Option<&'r str>,
+}
+
+impl Sink for Matcher<'_> {
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        self.rest = self.rest.and_then(|rest| rest.strip_prefix(s));
+    }
+}
+
 /// Appends HELP text escaped; `quote` says whether `"` is escaped too (OpenMetrics).
 pub(crate) fn help(out: &mut Vec<u8>, text: &str, quote: bool) {
     escape_into(out, text, quote);
@@ -31,6 +78,7 @@ impl Sink for Vec<u8> {
     }
 }
 
+#[inline]
 fn escape_into(out: &mut impl Sink, value: &str, quote: bool) {
     let mut rest = value;
     while let Some(at) = rest
@@ -88,6 +136,17 @@ mod tests {
         assert_eq!(out, b"say \\\"hi\\\"");
     }
 
+    #[test]
+    fn a_value_cannot_match_past_its_closing_quote() {
+        let rendered = "k=\"a\",x=\"y\"";
+        assert_eq!(match_quoted_label_value(rendered, 3, "a"), Some(2));
+        assert_eq!(match_quoted_label_value(rendered, 3, "a\",x=\"y"), None);
+        assert_eq!(match_quoted_label_value(rendered, 3, ""), None);
+        assert_eq!(match_quoted_label_value("a\\\\\"", 0, "a\\"), Some(4));
+        assert_eq!(match_quoted_label_value("\\\"\"", 0, "\""), Some(3));
+        assert_eq!(match_quoted_label_value("\"", 1, ""), None, "past the end");
+    }
+
     proptest! {
         #[test]
         fn unescape_of_escape_is_identity(value in "(\\PC|[\\\\\"\n\0])*") {
@@ -95,6 +154,22 @@ mod tests {
             label_value(&mut out, &value);
             prop_assert!(!out.contains('\n'));
             prop_assert_eq!(unescape(&out), Some(value));
+        }
+
+        #[test]
+        fn a_value_matches_its_own_rendering_only(
+            value in "(\\PC|[\\\\\"\n])*",
+            other in "(\\PC|[\\\\\"\n])*",
+        ) {
+            let mut rendered = String::from("k=\"");
+            label_value(&mut rendered, &value);
+            rendered.push_str("\",x=\"y\"");
+            let len = rendered.len() - "k=\"".len() - ",x=\"y\"".len();
+            prop_assert_eq!(match_quoted_label_value(&rendered, 3, &value), Some(len));
+            let other_matches = match_quoted_label_value(&rendered, 3, &other).is_some();
+            prop_assert_eq!(other_matches, other == value);
+            let injected = format!("{value}\",x=\"y");
+            prop_assert_eq!(match_quoted_label_value(&rendered, 3, &injected), None);
         }
     }
 }

@@ -13,7 +13,7 @@ mod text;
 
 pub use negotiate::negotiate;
 
-pub(crate) use escape::label_value as escape_label_value;
+pub(crate) use escape::{label_value as escape_label_value, match_quoted_label_value};
 
 /// Renders `name="value"` for a float label (`le`, `quantile`) in the form `format` wants:
 /// Go's form in text 0.0.4 (`le="1"`), canonical in OpenMetrics (`le="1.0"`).

@@ -1,23 +1,32 @@
 //! Family: labelled children of one metric type, created on first use.
 //!
-//! Children live twice: in a `DashMap` keyed by the hash of their label values, for lookups
-//! that take only a shard's read lock, and in a `BTreeSet` ordered by their rendered labels,
-//! so a scrape walks them in a stable order without sorting. Both are changed together,
-//! always locking the map's shard first, then the ordered set.
+//! A family stores no label sets, only each child's rendered labels (`name="value",…`, in one
+//! `Arc<str>`) beside its metric. Children live twice: in a `DashMap` keyed by the hash of
+//! their labels, for lookups that take only a shard's read lock, and in a list the scrape
+//! walks in the order of their rendered labels. A lookup hashes the given values and matches
+//! them against the rendered labels of the children filed under that hash (escaping as it
+//! goes, see `labels.rs`), so it neither allocates nor copies.
+//!
+//! Creating a child allocates twice: the rendered labels (rendered into a per-thread buffer,
+//! then copied once into their `Arc<str>`) and the metric. The list is sorted lazily: new
+//! children are appended, and the next scrape sorts it (the sort finds the sorted prefix and
+//! merges the new tail in).
+//!
+//! Both structures are changed together, always locking the map's shard first, then the list.
 
-use std::borrow::Borrow;
-use std::collections::BTreeSet;
+use std::cell::Cell;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
 
 use super::{Metric, TypedMetric};
 use crate::encoding::MetricEncoder;
-use crate::labels::{render, LabelError, LabelSet, LabelShape};
+use crate::labels::{self, render, LabelError, LabelSet, LabelShape};
 use crate::sync::{AtomicU64, Ordering};
 use crate::MetricType;
 
@@ -25,8 +34,9 @@ use crate::MetricType;
 ///
 /// `get_or_create` returns the child for a label set, creating it on first use. It returns
 /// an owned handle (an `Arc` clone), never a lock guard: keep it to skip the lookup next time.
-/// A lookup of an existing child hashes the label values once and takes only a read lock on
-/// one of the map's shards; it does not allocate, even when given borrowed values.
+/// A lookup of an existing child hashes the label values once, takes only a read lock on one
+/// of the map's shards and compares the values with the child's rendered labels in place; it
+/// does not allocate, even when given borrowed values.
 ///
 /// ```
 /// use prometheus_client::{Counter, Family, Registry, encoding::Format};
@@ -55,48 +65,65 @@ type Constructor<M> = dyn Fn() -> M + Send + Sync;
 
 struct Inner<L, M> {
     label_names: Box<[Box<str>]>,
-    lookup: DashMap<u64, Slot<L, M>, BuildHasherDefault<Prehashed>>,
-    ordered: RwLock<BTreeSet<ByLabels<L, M>>>,
+    lookup: DashMap<u64, Slot<M>, BuildHasherDefault<Prehashed>>,
+    ordered: RwLock<Ordered<M>>,
     hasher: foldhash::fast::RandomState,
     constructor: Box<Constructor<M>>,
     rejected: AtomicU64,
+    /// The label type only checks, at compile time, what lookups may be given.
+    labels: PhantomData<fn() -> L>,
 }
 
-struct Child<L, M> {
-    hash: u64,
-    labels: L,
-    rendered: String,
+/// One child: its rendered labels and its metric (a handle, cloned into both structures).
+struct Child<M> {
+    rendered: Arc<str>,
     metric: M,
 }
 
-/// The children whose label values share one hash: almost always exactly one.
-enum Slot<L, M> {
-    One(Arc<Child<L, M>>),
-    Many(Vec<Arc<Child<L, M>>>),
+impl<M: Clone> Clone for Child<M> {
+    fn clone(&self) -> Self {
+        Child {
+            rendered: Arc::clone(&self.rendered),
+            metric: self.metric.clone(),
+        }
+    }
 }
 
-impl<L: LabelSet<Owned = L>, M> Slot<L, M> {
-    fn find<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> Option<&Arc<Child<L, M>>> {
+/// The children whose labels share one hash: almost always exactly one.
+enum Slot<M> {
+    One(Child<M>),
+    Many(Vec<Child<M>>),
+}
+
+impl<M> Slot<M> {
+    fn children(&self) -> &[Child<M>] {
         match self {
-            Slot::One(c) => labels.eq_owned(&c.labels).then_some(c),
-            Slot::Many(cs) => cs.iter().find(|c| labels.eq_owned(&c.labels)),
+            Slot::One(c) => std::slice::from_ref(c),
+            Slot::Many(cs) => cs,
         }
     }
 
-    fn push(&mut self, child: Arc<Child<L, M>>) {
-        match self {
-            Slot::One(existing) => *self = Slot::Many(vec![Arc::clone(existing), child]),
-            Slot::Many(cs) => cs.push(child),
-        }
+    fn find(&self, is_it: impl Fn(&Child<M>) -> bool) -> Option<&Child<M>> {
+        self.children().iter().find(|c| is_it(c))
+    }
+
+    fn push(&mut self, child: Child<M>) {
+        *self = match std::mem::replace(self, Slot::Many(Vec::new())) {
+            Slot::One(existing) => Slot::Many(vec![existing, child]),
+            Slot::Many(mut cs) => {
+                cs.push(child);
+                Slot::Many(cs)
+            }
+        };
     }
 
     /// Takes out the child `is_it` picks; says whether the slot is now empty.
-    fn take(
-        &mut self,
-        is_it: impl Fn(&Arc<Child<L, M>>) -> bool,
-    ) -> (Option<Arc<Child<L, M>>>, bool) {
+    fn take(&mut self, is_it: impl Fn(&Child<M>) -> bool) -> (Option<Child<M>>, bool) {
         match self {
-            Slot::One(c) if is_it(c) => (Some(Arc::clone(c)), true),
+            Slot::One(c) if is_it(c) => match std::mem::replace(self, Slot::Many(Vec::new())) {
+                Slot::One(c) => (Some(c), true),
+                Slot::Many(_) => (None, true),
+            },
             Slot::One(_) => (None, false),
             Slot::Many(cs) => {
                 let taken = cs.iter().position(is_it).map(|i| cs.swap_remove(i));
@@ -104,38 +131,81 @@ impl<L: LabelSet<Owned = L>, M> Slot<L, M> {
             }
         }
     }
+}
 
-    fn children(&self) -> &[Arc<Child<L, M>>] {
-        match self {
-            Slot::One(c) => std::slice::from_ref(c),
-            Slot::Many(cs) => cs,
+/// The children in the order a scrape writes them: by rendered labels, once sorted.
+///
+/// Changes are cheap and the next scrape tidies up: new children are appended, removed ones
+/// only marked (found by binary search), and a scrape that finds either drops the marked
+/// children and sorts.
+struct Ordered<M> {
+    children: Vec<Listed<M>>,
+    /// How many children, from the start, are in order; the rest were added since.
+    sorted: usize,
+    /// How many children are marked removed.
+    removed: usize,
+}
+
+struct Listed<M> {
+    child: Child<M>,
+    removed: bool,
+}
+
+impl<M> Ordered<M> {
+    fn push(&mut self, child: Child<M>) {
+        self.children.push(Listed {
+            child,
+            removed: false,
+        });
+    }
+
+    fn len(&self) -> usize {
+        self.children.len() - self.removed
+    }
+
+    fn is_tidy(&self) -> bool {
+        self.sorted == self.children.len() && self.removed == 0
+    }
+
+    fn tidy(&mut self) {
+        self.children.retain(|c| !c.removed);
+        // A stable sort recognises the sorted prefix as one run and merges the new tail in.
+        self.children
+            .sort_by(|a, b| a.child.rendered.cmp(&b.child.rendered));
+        self.sorted = self.children.len();
+        self.removed = 0;
+    }
+
+    /// Marks the child with these very labels (the same `Arc`) removed.
+    fn remove(&mut self, rendered: &Arc<str>) {
+        let in_order = &self.children[..self.sorted];
+        let at = match in_order.binary_search_by(|c| c.child.rendered.cmp(rendered)) {
+            Ok(i) if Arc::ptr_eq(&in_order[i].child.rendered, rendered) => Some(i),
+            // Not in the sorted part, or a removed namesake is: it was added since.
+            _ => self.children[self.sorted..]
+                .iter()
+                .position(|c| Arc::ptr_eq(&c.child.rendered, rendered))
+                .map(|i| self.sorted + i),
+        };
+        if let Some(listed) = at.and_then(|i| self.children.get_mut(i)) {
+            if !listed.removed {
+                listed.removed = true;
+                self.removed += 1;
+            }
         }
     }
+
+    fn iter(&self) -> impl Iterator<Item = &Child<M>> {
+        self.children
+            .iter()
+            .filter(|c| !c.removed)
+            .map(|c| &c.child)
+    }
 }
 
-/// Orders children by their rendered labels.
-struct ByLabels<L, M>(Arc<Child<L, M>>);
-
-impl<L, M> PartialEq for ByLabels<L, M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.rendered == other.0.rendered
-    }
-}
-impl<L, M> Eq for ByLabels<L, M> {}
-impl<L, M> PartialOrd for ByLabels<L, M> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<L, M> Ord for ByLabels<L, M> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.rendered.cmp(&other.0.rendered)
-    }
-}
-impl<L, M> Borrow<str> for ByLabels<L, M> {
-    fn borrow(&self) -> &str {
-        &self.0.rendered
-    }
+thread_local! {
+    /// Where a thread renders new children's labels, so that only their `Arc<str>` allocates.
+    static RENDER_BUFFER: Cell<String> = const { Cell::new(String::new()) };
 }
 
 /// A hasher for keys that already are hashes.
@@ -191,10 +261,15 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                     .map(|n| n.into().into_boxed_str())
                     .collect(),
                 lookup: DashMap::default(),
-                ordered: RwLock::new(BTreeSet::new()),
+                ordered: RwLock::new(Ordered {
+                    children: Vec::new(),
+                    sorted: 0,
+                    removed: 0,
+                }),
                 hasher: foldhash::fast::RandomState::default(),
                 constructor: Box::new(constructor),
                 rejected: AtomicU64::new(0),
+                labels: PhantomData,
             }),
         }
     }
@@ -205,9 +280,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     }
 
     fn hash<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> u64 {
-        let mut hasher = self.inner.hasher.build_hasher();
-        labels.hash_labels(&mut hasher);
-        hasher.finish()
+        labels::hash(labels, &self.inner.hasher)
     }
 
     /// The child for `labels`, created on first use.
@@ -243,7 +316,8 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     ) -> Result<M, LabelError> {
         let hash = self.hash(labels);
         if let Some(slot) = self.inner.lookup.get(&hash) {
-            if let Some(child) = slot.find(labels) {
+            let names = &self.inner.label_names;
+            if let Some(child) = slot.find(|c| labels::matches(labels, names, &c.rendered)) {
                 return Ok(child.metric.clone());
             }
         }
@@ -256,72 +330,54 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         hash: u64,
         labels: &Q,
     ) -> Result<M, LabelError> {
-        let rendered = render(labels, &self.inner.label_names, M::TYPE)?;
+        let buffer = RENDER_BUFFER.take();
+        let rendered = render(labels, &self.inner.label_names, M::TYPE, buffer)?;
+        let found = self.create_rendered(hash, &rendered);
+        RENDER_BUFFER.set(rendered);
+        Ok(found)
+    }
+
+    /// The child with these rendered labels, created unless another thread (or a lookup the
+    /// matcher could not settle, such as a named set of over 64 labels) got there first.
+    fn create_rendered(&self, hash: u64, rendered: &str) -> M {
         let mut entry = self.inner.lookup.entry(hash);
         if let Entry::Occupied(occupied) = &mut entry {
-            if let Some(child) = occupied.get().find(labels) {
-                return Ok(child.metric.clone());
+            if let Some(child) = occupied.get().find(|c| &*c.rendered == rendered) {
+                return child.metric.clone();
             }
         }
-        let mut ordered = self.inner.ordered.write();
-        if let Some(same_series) = ordered.get(rendered.as_str()) {
-            // The same labels spelled differently (named pairs in another order): one series.
-            return Ok(same_series.0.metric.clone());
-        }
-        let child = Arc::new(Child {
-            hash,
-            labels: labels.to_owned_set(),
-            rendered,
+        let child = Child {
+            rendered: Arc::from(rendered),
             metric: (self.inner.constructor)(),
-        });
-        ordered.insert(ByLabels(Arc::clone(&child)));
+        };
         let metric = child.metric.clone();
+        self.inner.ordered.write().push(child.clone());
         match entry {
             Entry::Occupied(mut occupied) => occupied.get_mut().push(child),
             Entry::Vacant(vacant) => {
                 vacant.insert(Slot::One(child));
             }
         }
-        Ok(metric)
+        metric
     }
 
     /// Removes the child for `labels`; says whether there was one. Handles already given out
     /// keep working but are no longer exported.
     pub fn remove<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> bool {
-        let hash = self.hash(labels);
+        let Ok(rendered) = render(labels, &self.inner.label_names, M::TYPE, String::new()) else {
+            return false;
+        };
         let mut removed = false;
-        self.inner.lookup.remove_if_mut(&hash, |_, slot| {
-            let (taken, empty) = slot.take(|c| labels.eq_owned(&c.labels));
-            if let Some(child) = taken {
-                self.inner.ordered.write().remove(&*child.rendered);
-                removed = true;
-            }
-            empty
-        });
-        if removed {
-            return true;
-        }
-        // The same series may have been created with its named pairs in another order.
-        let Ok(rendered) = render(labels, &self.inner.label_names, M::TYPE) else {
-            return false;
-        };
-        let Some(child) = self
-            .inner
-            .ordered
-            .read()
-            .get(rendered.as_str())
-            .map(|c| Arc::clone(&c.0))
-        else {
-            return false;
-        };
-        self.inner.lookup.remove_if_mut(&child.hash, |_, slot| {
-            let (taken, empty) = slot.take(|c| Arc::ptr_eq(c, &child));
-            if taken.is_some() {
-                self.inner.ordered.write().remove(&*child.rendered);
-                removed = true;
-            }
-            empty
-        });
+        self.inner
+            .lookup
+            .remove_if_mut(&self.hash(labels), |_, slot| {
+                let (taken, empty) = slot.take(|c| *c.rendered == *rendered);
+                if let Some(child) = taken {
+                    self.inner.ordered.write().remove(&child.rendered);
+                    removed = true;
+                }
+                empty
+            });
         removed
     }
 
@@ -332,7 +388,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
             self.inner.lookup.remove_if(&hash, |_, slot| {
                 let mut ordered = self.inner.ordered.write();
                 for child in slot.children() {
-                    ordered.remove(&*child.rendered);
+                    ordered.remove(&child.rendered);
                 }
                 true
             });
@@ -405,11 +461,18 @@ impl<L: LabelSet<Owned = L> + Send + Sync + 'static, M: TypedMetric> Metric for 
     }
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        for child in self.inner.ordered.read().iter() {
+        let ordered = self.inner.ordered.upgradable_read();
+        let ordered = if ordered.is_tidy() {
+            RwLockUpgradableReadGuard::downgrade(ordered)
+        } else {
+            let mut ordered = RwLockUpgradableReadGuard::upgrade(ordered);
+            ordered.tidy();
+            RwLockWriteGuard::downgrade(ordered)
+        };
+        for child in ordered.iter() {
             child
-                .0
                 .metric
-                .encode(&mut encoder.with_labels(&child.0.rendered));
+                .encode(&mut encoder.with_labels(&child.rendered));
         }
     }
 
@@ -515,23 +578,61 @@ mod tests {
 
     #[test]
     fn colliding_hashes_keep_children_apart() {
-        let mut slot: Slot<[String; 1], Counter> = Slot::One(Arc::new(Child {
-            hash: 7,
-            labels: ["a".into()],
-            rendered: "k=\"a\"".to_owned(),
+        let child = |rendered: &str| Child {
+            rendered: Arc::from(rendered),
             metric: Counter::new(),
-        }));
-        slot.push(Arc::new(Child {
-            hash: 7,
-            labels: ["b".into()],
-            rendered: "k=\"b\"".to_owned(),
-            metric: Counter::new(),
-        }));
-        assert_eq!(slot.find(&["b"]).map(|c| &*c.rendered), Some("k=\"b\""));
-        assert_eq!(slot.find(&["a"]).map(|c| &*c.rendered), Some("k=\"a\""));
-        let (taken, empty) = slot.take(|c| ["a"].eq_owned(&c.labels));
+        };
+        let mut slot = Slot::One(child("k=\"a\""));
+        slot.push(child("k=\"b\""));
+        let names: &[Box<str>] = &["k".into()];
+        let find = |slot: &Slot<Counter>, v: &str| {
+            slot.find(|c| labels::matches(&[v], names, &c.rendered))
+                .map(|c| c.rendered.to_string())
+        };
+        assert_eq!(find(&slot, "b").as_deref(), Some("k=\"b\""));
+        assert_eq!(find(&slot, "a").as_deref(), Some("k=\"a\""));
+        let (taken, empty) = slot.take(|c| &*c.rendered == "k=\"a\"");
         assert!(taken.is_some() && !empty);
-        assert!(slot.find(&["a"]).is_none());
+        assert!(find(&slot, "a").is_none());
+        let (taken, empty) = slot.take(|c| &*c.rendered == "k=\"b\"");
+        assert!(taken.is_some() && empty);
+    }
+
+    #[test]
+    fn new_children_are_listed_in_order_at_the_next_scrape() {
+        let registry = crate::Registry::new();
+        let family = registry
+            .register("f", "F.", Family::<[String; 1], Counter>::new(["k"]))
+            .expect("registered");
+        for v in ["m", "c", "x"] {
+            family.get_or_create(&[v]);
+        }
+        let scrape = || {
+            registry
+                .encode_to_string(crate::encoding::Format::Text)
+                .expect("text")
+        };
+        assert!(scrape().contains("f_total{k=\"c\"} 0\nf_total{k=\"m\"} 0\nf_total{k=\"x\"} 0\n"));
+        for v in ["a", "n", "z"] {
+            family.get_or_create(&[v]);
+        }
+        assert!(family.remove(&["m"]));
+        assert!(family.remove(&["z"]), "an unsorted child is found too");
+        assert!(scrape().contains(
+            "f_total{k=\"a\"} 0\nf_total{k=\"c\"} 0\nf_total{k=\"n\"} 0\nf_total{k=\"x\"} 0\n"
+        ));
+        assert_eq!(family.len(), 4);
+    }
+
+    #[test]
+    fn named_sets_of_over_64_labels_still_find_their_child() {
+        let names: Vec<String> = (0..70).map(|i| format!("l{i}")).collect();
+        let set: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        let family = Family::<Vec<(String, String)>, Counter>::default();
+        family.get_or_create(&set[..]).inc();
+        family.get_or_create(&set[..]).inc();
+        assert_eq!(family.len(), 1);
+        assert_eq!(family.get_or_create(&set[..]).get(), 2);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Info {
 impl Info {
     /// Info with these labels (named: pairs or a derived label set).
     pub fn new<L: LabelSet + ?Sized>(labels: &L) -> Result<Self, LabelError> {
-        let rendered = render(labels, &[], MetricType::Info)?;
+        let rendered = render(labels, &[], MetricType::Info, String::new())?;
         Ok(Info {
             rendered: rendered.into(),
         })

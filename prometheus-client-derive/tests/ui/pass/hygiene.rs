@@ -16,21 +16,9 @@ enum Kind {
     A,
 }
 
-#[derive(PartialEq, LabelSet)]
+#[derive(LabelSet)]
 struct Labels {
     kind: Kind,
-}
-
-impl PartialEq for Kind {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl ::core::clone::Clone for Labels {
-    fn clone(&self) -> Self {
-        Labels { kind: match self.kind { Kind::A => Kind::A } }
-    }
 }
 
 #[derive(Metrics)]
@@ -44,6 +32,8 @@ struct App {
 }
 
 fn main() {
+    let family = prometheus_client::Family::<Labels, Counter>::default();
+    family.get_or_create(&Labels { kind: Kind::A }).inc();
     let registry = prometheus_client::Registry::new();
     let app = <App as Metrics>::register(&registry);
     assert!(app.is_ok());
