@@ -12,8 +12,9 @@ use crate::MetricType;
 
 /// Counts observations (latencies, sizes) in buckets, with their sum and count.
 ///
-/// `observe` does one atomic read-modify-write and never allocates; threads that collide on
-/// a histogram are spread over per-thread stripes so they stop waiting for each other. A
+/// `observe` does one atomic read-modify-write. Threads that collide on a histogram are
+/// spread over per-thread stripes (allocated once, at the first collision) so they stop
+/// waiting for each other. A
 /// scrape always sees a consistent snapshot: `_count` equals the `+Inf` bucket and `_sum`
 /// covers the same observations, even while other threads observe (see
 /// `metrics/observations.rs` in the source).
