@@ -268,7 +268,7 @@ enum Mode<'a> {
     Render(&'a mut Rendering),
     Hash(&'a mut Hashing),
     Match {
-        rendered: &'a str,
+        rendered: &'a [u8],
         progress: &'a mut Matching,
     },
 }
@@ -368,7 +368,7 @@ impl<'a> LabelSetEncoder<'a> {
             Mode::Match { rendered, progress } => {
                 progress.named_seen = true;
                 let found = find_named(rendered, name).and_then(|(position, value_at)| {
-                    value.with_text(|text| match_quoted_label_value(value_at, 0, text))?;
+                    value.with_text(|text| match_quoted_label_value(rendered, value_at, text))?;
                     Some(position)
                 });
                 match found {
@@ -435,31 +435,39 @@ impl Rendering {
     }
 }
 
-/// The position of the label `name` in rendered labels, and what follows its `="`.
-fn find_named<'r>(rendered: &'r str, name: &str) -> Option<(usize, &'r str)> {
-    let mut rest = rendered;
+/// The position of the label `name` in rendered labels, and where its value starts.
+fn find_named(rendered: &[u8], name: &str) -> Option<(usize, usize)> {
+    let mut at = 0;
     let mut position = 0;
     loop {
         // Rendered names are valid label names and escaped values hold no bare `"`, so the
         // first `="` ends the name.
-        let equals = rest.find("=\"")?;
-        let value_at = &rest[equals + 2..];
-        if &rest[..equals] == name {
+        let equals = at + find_name_end(&rendered[at..])?;
+        let value_at = equals + 2;
+        if &rendered[at..equals] == name.as_bytes() {
             return Some((position, value_at));
         }
-        rest = skip_escaped_value(value_at)?.strip_prefix(',')?;
+        at = value_at + escaped_value_len(&rendered[value_at..])?;
+        if rendered.get(at) != Some(&b',') {
+            return None;
+        }
+        at += 1;
         position += 1;
     }
 }
 
-/// What follows the closing quote of an escaped label value.
-fn skip_escaped_value(value: &str) -> Option<&str> {
-    let bytes = value.as_bytes();
+/// Where the first `="` is.
+fn find_name_end(rendered: &[u8]) -> Option<usize> {
+    rendered.windows(2).position(|w| w == b"=\"")
+}
+
+/// The length of an escaped label value with its closing quote.
+fn escaped_value_len(value: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while i < value.len() {
+        match value[i] {
             b'\\' => i += 2,
-            b'"' => return value.get(i + 1..),
+            b'"' => return Some(i + 1),
             _ => i += 1,
         }
     }
@@ -513,7 +521,7 @@ pub(crate) fn hash<L: LabelSet + ?Sized>(labels: &L, build: &RandomState) -> u64
 pub(crate) fn matches<L: LabelSet + ?Sized>(
     labels: &L,
     declared: &[Box<str>],
-    rendered: &str,
+    rendered: &[u8],
 ) -> bool {
     let mut progress = Matching {
         rest: Some(0),
@@ -534,7 +542,8 @@ pub(crate) fn matches<L: LabelSet + ?Sized>(
         // Every label matched once; none of the rendered ones left over.
         progress.rest.is_some()
             && positional == 0
-            && rendered.matches("=\"").count() == progress.named.count_ones() as usize
+            && rendered.windows(2).filter(|w| w == b"=\"").count()
+                == progress.named.count_ones() as usize
     } else {
         progress.rest == Some(rendered.len()) && positional == declared.len()
     }
@@ -640,15 +649,16 @@ mod tests {
             String::new(),
         )
         .unwrap();
-        assert!(matches(&("G\"E\\T", 200u16), &declared, &rendered));
-        assert!(matches(&["G\"E\\T", "200"], &declared, &rendered));
+        let rendered = rendered.as_bytes();
+        assert!(matches(&("G\"E\\T", 200u16), &declared, rendered));
+        assert!(matches(&["G\"E\\T", "200"], &declared, rendered));
         for other in [
             &["G\"E\\T", "20"][..],
             &["G\"E\\T"],
             &["G\"E\\T", "200", ""],
             &["GET", "200"],
         ] {
-            assert!(!matches(other, &declared, &rendered), "{other:?}");
+            assert!(!matches(other, &declared, rendered), "{other:?}");
         }
         let rendered = render(
             &[("b", "2"), ("a", "x\"y")],
@@ -657,8 +667,9 @@ mod tests {
             String::new(),
         )
         .unwrap();
-        assert!(matches(&[("a", "x\"y"), ("b", "2")], &[], &rendered));
-        assert!(matches(&[("b", "2"), ("a", "x\"y")], &[], &rendered));
+        let rendered = rendered.as_bytes();
+        assert!(matches(&[("a", "x\"y"), ("b", "2")], &[], rendered));
+        assert!(matches(&[("b", "2"), ("a", "x\"y")], &[], rendered));
         let mismatches: [&[(&str, &str)]; 4] = [
             &[("a", "x\"y")],
             &[("a", "x\"y"), ("b", "2"), ("c", "")],
@@ -666,9 +677,9 @@ mod tests {
             &[("a", "x"), ("b", "2")],
         ];
         for other in mismatches {
-            assert!(!matches(other, &[], &rendered), "{other:?}");
+            assert!(!matches(other, &[], rendered), "{other:?}");
         }
-        assert!(matches(&[("a", None), ("b", Some("2"))], &[], "b=\"2\""));
-        assert!(matches(&Vec::<(String, String)>::new(), &[], ""));
+        assert!(matches(&[("a", None), ("b", Some("2"))], &[], b"b=\"2\""));
+        assert!(matches(&Vec::<(String, String)>::new(), &[], b""));
     }
 }

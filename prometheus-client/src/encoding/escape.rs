@@ -16,12 +16,12 @@ pub(crate) fn label_value(out: &mut String, value: &str) {
 /// something to escape go through the very code that rendered them, so the two cannot
 /// disagree.
 #[inline]
-pub(crate) fn match_quoted_label_value(rendered: &str, at: usize, value: &str) -> Option<usize> {
+pub(crate) fn match_quoted_label_value(rendered: &[u8], at: usize, value: &str) -> Option<usize> {
     // The common case: the value appears as it is, then its closing quote. Rendering leaves
     // a value unchanged only when it holds none of `\`, `"` and line feed; a line feed never
     // appears unescaped in rendered text, so ruling out the other two rules out false
     // matches. One pass without early exits or calls: values are short.
-    let (r, v) = (rendered.as_bytes(), value.as_bytes());
+    let (r, v) = (rendered, value.as_bytes());
     if let (Some(body), Some(&b'"')) = (r.get(at..at + v.len()), r.get(at + v.len())) {
         let mismatch = body.iter().zip(v).fold(0, |m, (&r, &v)| {
             m | (r ^ v) | u8::from(v == b'\\' || v == b'"')
@@ -30,7 +30,7 @@ pub(crate) fn match_quoted_label_value(rendered: &str, at: usize, value: &str) -
             return Some(v.len() + 1);
         }
     }
-    match_escaped(rendered.get(at..)?, value)
+    match_escaped(std::str::from_utf8(rendered.get(at..)?).ok()?, value)
 }
 
 #[cold]
@@ -139,12 +139,18 @@ mod tests {
     #[test]
     fn a_value_cannot_match_past_its_closing_quote() {
         let rendered = "k=\"a\",x=\"y\"";
-        assert_eq!(match_quoted_label_value(rendered, 3, "a"), Some(2));
-        assert_eq!(match_quoted_label_value(rendered, 3, "a\",x=\"y"), None);
-        assert_eq!(match_quoted_label_value(rendered, 3, ""), None);
-        assert_eq!(match_quoted_label_value("a\\\\\"", 0, "a\\"), Some(4));
-        assert_eq!(match_quoted_label_value("\\\"\"", 0, "\""), Some(3));
-        assert_eq!(match_quoted_label_value("\"", 1, ""), None, "past the end");
+        assert_eq!(
+            match_quoted_label_value(rendered.as_bytes(), 3, "a"),
+            Some(2)
+        );
+        assert_eq!(
+            match_quoted_label_value(rendered.as_bytes(), 3, "a\",x=\"y"),
+            None
+        );
+        assert_eq!(match_quoted_label_value(rendered.as_bytes(), 3, ""), None);
+        assert_eq!(match_quoted_label_value(b"a\\\\\"", 0, "a\\"), Some(4));
+        assert_eq!(match_quoted_label_value(b"\\\"\"", 0, "\""), Some(3));
+        assert_eq!(match_quoted_label_value(b"\"", 1, ""), None, "past the end");
     }
 
     proptest! {
@@ -165,11 +171,11 @@ mod tests {
             label_value(&mut rendered, &value);
             rendered.push_str("\",x=\"y\"");
             let len = rendered.len() - "k=\"".len() - ",x=\"y\"".len();
-            prop_assert_eq!(match_quoted_label_value(&rendered, 3, &value), Some(len));
-            let other_matches = match_quoted_label_value(&rendered, 3, &other).is_some();
+            prop_assert_eq!(match_quoted_label_value(rendered.as_bytes(), 3, &value), Some(len));
+            let other_matches = match_quoted_label_value(rendered.as_bytes(), 3, &other).is_some();
             prop_assert_eq!(other_matches, other == value);
             let injected = format!("{value}\",x=\"y");
-            prop_assert_eq!(match_quoted_label_value(&rendered, 3, &injected), None);
+            prop_assert_eq!(match_quoted_label_value(rendered.as_bytes(), 3, &injected), None);
         }
     }
 }

@@ -74,19 +74,10 @@ struct Inner<L, M> {
     labels: PhantomData<fn() -> L>,
 }
 
-/// One child: its rendered labels and its metric (a handle, cloned into both structures).
+/// One child in the map: its rendered labels and its metric (a handle, cloned into the list).
 struct Child<M> {
     rendered: Arc<str>,
     metric: M,
-}
-
-impl<M: Clone> Clone for Child<M> {
-    fn clone(&self) -> Self {
-        Child {
-            rendered: Arc::clone(&self.rendered),
-            metric: self.metric.clone(),
-        }
-    }
 }
 
 /// The children whose labels share one hash: almost always exactly one.
@@ -147,14 +138,16 @@ struct Ordered<M> {
 }
 
 struct Listed<M> {
-    child: Child<M>,
+    rendered: Arc<str>,
+    metric: M,
     removed: bool,
 }
 
 impl<M> Ordered<M> {
-    fn push(&mut self, child: Child<M>) {
+    fn push(&mut self, rendered: Arc<str>, metric: M) {
         self.children.push(Listed {
-            child,
+            rendered,
+            metric,
             removed: false,
         });
     }
@@ -170,8 +163,7 @@ impl<M> Ordered<M> {
     fn tidy(&mut self) {
         self.children.retain(|c| !c.removed);
         // A stable sort recognises the sorted prefix as one run and merges the new tail in.
-        self.children
-            .sort_by(|a, b| a.child.rendered.cmp(&b.child.rendered));
+        self.children.sort_by(|a, b| a.rendered.cmp(&b.rendered));
         self.sorted = self.children.len();
         self.removed = 0;
     }
@@ -179,12 +171,12 @@ impl<M> Ordered<M> {
     /// Marks the child with these very labels (the same `Arc`) removed.
     fn remove(&mut self, rendered: &Arc<str>) {
         let in_order = &self.children[..self.sorted];
-        let at = match in_order.binary_search_by(|c| c.child.rendered.cmp(rendered)) {
-            Ok(i) if Arc::ptr_eq(&in_order[i].child.rendered, rendered) => Some(i),
+        let at = match in_order.binary_search_by(|c| c.rendered.cmp(rendered)) {
+            Ok(i) if Arc::ptr_eq(&in_order[i].rendered, rendered) => Some(i),
             // Not in the sorted part, or a removed namesake is: it was added since.
             _ => self.children[self.sorted..]
                 .iter()
-                .position(|c| Arc::ptr_eq(&c.child.rendered, rendered))
+                .position(|c| Arc::ptr_eq(&c.rendered, rendered))
                 .map(|i| self.sorted + i),
         };
         if let Some(listed) = at.and_then(|i| self.children.get_mut(i)) {
@@ -195,11 +187,8 @@ impl<M> Ordered<M> {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &Child<M>> {
-        self.children
-            .iter()
-            .filter(|c| !c.removed)
-            .map(|c| &c.child)
+    fn iter(&self) -> impl Iterator<Item = &Listed<M>> {
+        self.children.iter().filter(|c| !c.removed)
     }
 }
 
@@ -317,7 +306,9 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         let hash = self.hash(labels);
         if let Some(slot) = self.inner.lookup.get(&hash) {
             let names = &self.inner.label_names;
-            if let Some(child) = slot.find(|c| labels::matches(labels, names, &c.rendered)) {
+            if let Some(child) =
+                slot.find(|c| labels::matches(labels, names, c.rendered.as_bytes()))
+            {
                 return Ok(child.metric.clone());
             }
         }
@@ -351,7 +342,10 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
             metric: (self.inner.constructor)(),
         };
         let metric = child.metric.clone();
-        self.inner.ordered.write().push(child.clone());
+        self.inner
+            .ordered
+            .write()
+            .push(Arc::clone(&child.rendered), child.metric.clone());
         match entry {
             Entry::Occupied(mut occupied) => occupied.get_mut().push(child),
             Entry::Vacant(vacant) => {
@@ -586,7 +580,7 @@ mod tests {
         slot.push(child("k=\"b\""));
         let names: &[Box<str>] = &["k".into()];
         let find = |slot: &Slot<Counter>, v: &str| {
-            slot.find(|c| labels::matches(&[v], names, &c.rendered))
+            slot.find(|c| labels::matches(&[v], names, c.rendered.as_bytes()))
                 .map(|c| c.rendered.to_string())
         };
         assert_eq!(find(&slot, "b").as_deref(), Some("k=\"b\""));
