@@ -258,6 +258,31 @@ impl From<LabelNameError> for LabelError {
 /// in place and allocate nothing. Positional values take the family's label names in order;
 /// named labels are rendered sorted by name, and hashed and matched regardless of order, so
 /// the same pairs in another order name the same series.
+///
+/// A hand-written label set (what `#[derive(LabelSet)]` writes for a struct):
+///
+/// ```
+/// use prometheus_client::labels::{LabelSetEncoder, LabelShape};
+/// use prometheus_client::{Counter, Family, LabelSet};
+///
+/// struct Route {
+///     method: &'static str,
+///     code: u16,
+/// }
+///
+/// impl LabelSet for Route {
+///     type Owned = Route;
+///     const SHAPE: LabelShape = LabelShape::Named;
+///     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
+///         encoder.named("method", self.method);
+///         encoder.named("code", &self.code);
+///     }
+/// }
+///
+/// let requests = Family::<Route, Counter>::default();
+/// requests.get_or_create(&Route { method: "GET", code: 200 }).inc();
+/// assert_eq!(requests.get_or_create(&Route { method: "GET", code: 200 }).get(), 1);
+/// ```
 pub struct LabelSetEncoder<'a> {
     declared: &'a [Box<str>],
     positional: usize,

@@ -3,10 +3,9 @@
 //! All metric code imports atomics from here, never from `std` directly, so the concurrency
 //! core can later be model-checked by swapping this module (as tokio does with loom).
 
-pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use std::cell::Cell;
-use std::sync::atomic::AtomicUsize;
 use std::sync::LazyLock;
 
 /// A value alone on its cache lines, so that threads updating neighbours do not slow each

@@ -119,6 +119,15 @@ impl<'a> Stripe<'a> {
         self.word(LOCK).store(0, Ordering::Release);
     }
 
+    /// Records one observation under the lock; says whether another thread held it.
+    #[inline]
+    fn observe(self, v: f64, bucket: Option<usize>) -> bool {
+        let waited = self.lock();
+        self.record(v, bucket);
+        self.unlock();
+        waited
+    }
+
     /// Adds one observation; the caller holds the lock, so plain loads and stores suffice
     /// (they are atomic only so that the type system lets stripes be shared).
     ///
@@ -195,19 +204,12 @@ impl Observations {
             Some(stripes) => {
                 // `stripes.len()` is a power of two.
                 let stripe = stripes.stripe(thread_stripe() & (stripes.len() - 1));
-                let waited = stripe.lock();
-                stripe.record(v, bucket);
-                stripe.unlock();
-                if waited {
+                if stripe.observe(v, bucket) {
                     move_stripe();
                 }
             }
             None => {
-                let stripe = self.first.stripe(0);
-                let waited = stripe.lock();
-                stripe.record(v, bucket);
-                stripe.unlock();
-                if waited {
+                if self.first.stripe(0).observe(v, bucket) {
                     self.stripe();
                 }
             }

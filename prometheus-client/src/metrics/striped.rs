@@ -14,12 +14,12 @@
 //! Memory: 40 bytes while uncontended; a contended total adds 128 bytes per stripe (256 bytes
 //! on 2 CPUs, 1 KiB on 8, at most 4 KiB).
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::OnceLock;
 
 use super::number::{Number, NumberAtomic};
-use crate::sync::Ordering;
-use crate::sync::{move_stripe, stripe_count, thread_number, thread_stripe, CachePadded};
+use crate::sync::{
+    move_stripe, stripe_count, thread_number, thread_stripe, AtomicUsize, CachePadded, Ordering,
+};
 
 /// `owner` before the first add.
 const NO_OWNER: usize = usize::MAX;
