@@ -619,6 +619,64 @@ mod tests {
     }
 
     #[test]
+    fn scrapes_racing_creates_and_removals_list_each_child_once() {
+        let registry = crate::Registry::new();
+        let family = registry
+            .register("f", "F.", Family::<[String; 1], Counter>::new(["k"]))
+            .expect("registered");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churners: Vec<_> = (0..2)
+            .map(|t| {
+                let (family, stop) = (family.clone(), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let mut i = 0usize;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let v = format!("{}", (i * 7 + t) % 50);
+                        if i % 3 == 0 {
+                            family.remove(&[v.as_str()]);
+                        } else {
+                            family.get_or_create(&[v.as_str()]).inc();
+                        }
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        let scrape = || {
+            registry
+                .encode_to_string(crate::encoding::Format::Text)
+                .expect("text")
+        };
+        for _ in 0..300 {
+            let text = scrape();
+            let series: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+            let mut names: Vec<&str> = series.iter().filter_map(|l| l.split(' ').next()).collect();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                series.len(),
+                "listed in order, each once:\n{text}"
+            );
+            assert!(names.is_sorted(), "listed in order, each once:\n{text}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        churners
+            .into_iter()
+            .for_each(|c| c.join().expect("churner"));
+        let listed = scrape().lines().filter(|l| !l.starts_with('#')).count();
+        assert_eq!(listed, family.len());
+        assert_eq!(
+            listed,
+            family
+                .inner
+                .lookup
+                .iter()
+                .map(|s| s.children().len())
+                .sum::<usize>()
+        );
+    }
+
+    #[test]
     fn named_sets_of_over_64_labels_still_find_their_child() {
         let names: Vec<String> = (0..70).map(|i| format!("l{i}")).collect();
         let set: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
