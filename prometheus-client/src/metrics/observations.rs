@@ -299,6 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_core_counts_and_sums_the_same_observations() {
+        let core = Arc::new(Observations::new(0));
+        let observers: Vec<_> = (0..2)
+            .map(|_| {
+                let core = Arc::clone(&core);
+                std::thread::spawn(move || (0..50_000).for_each(|_| core.observe(2.0, None)))
+            })
+            .collect();
+        while observers.iter().any(|o| !o.is_finished()) {
+            core.snapshot(|s| assert_eq!(s.sum, 2.0 * s.count as f64));
+        }
+        observers
+            .into_iter()
+            .for_each(|o| o.join().expect("observer"));
+        core.snapshot(|s| assert_eq!((s.count, s.sum), (100_000, 200_000.0)));
+    }
+
+    #[test]
     fn one_observer_keeps_one_stripe_and_colliding_ones_spread_out() {
         let core = Observations::new(1);
         (0..1000).for_each(|_| core.observe(0.5, Some(0)));
