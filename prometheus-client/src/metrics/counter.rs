@@ -11,13 +11,16 @@ use crate::MetricType;
 
 /// A monotonically increasing total, such as requests served or bytes sent.
 ///
-/// Cloning gives another handle to the same value. `inc` and `inc_by` never lock: while one
-/// thread at a time updates the counter they are one compare-and-swap; once threads collide
-/// on it, each thread adds to its own cache line (see `metrics/striped.rs`), so a counter
-/// shared by busy threads scales with them. Nothing allocates except that switch, once.
-/// Memory: 40 bytes (plus the handle's `Arc`); a counter threads contended on adds 128 bytes
-/// per stripe, one stripe per CPU rounded up to a power of two (2 to 32). The exposed sample is
-/// `<name>_total`, whether or not the registered name already ends in `_total`.
+/// Cloning gives another handle to the same value. `inc` and `inc_by` never lock: the first
+/// thread to update the counter adds with one atomic add, others with one compare-and-swap;
+/// once two threads collide on it, each thread adds to its own cache line (see
+/// `metrics/striped.rs`), so a counter shared by busy threads scales with them. Nothing
+/// allocates except that switch, once. Memory: 40 bytes (plus the handle's `Arc`); a counter
+/// threads contended on adds 128 bytes per stripe, one stripe per CPU rounded up to a power
+/// of two (2 to 32).
+///
+/// The exposed sample is `<name>_total`, whether or not the registered name already ends in
+/// `_total`.
 ///
 /// ```
 /// use prometheus_client::{Counter, Registry, encoding::Format};
