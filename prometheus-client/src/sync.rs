@@ -41,7 +41,7 @@ fn next_number() -> usize {
     NEXT_NUMBER.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1)
 }
 
-/// A number that identifies this thread among the living ones (never `usize::MAX`).
+/// A number that identifies this thread: numbers are never reused (nor `usize::MAX`).
 #[inline]
 pub(crate) fn thread_number() -> usize {
     assigned_once(&THREAD_NUMBER)
