@@ -2,6 +2,7 @@
 //! label sets and numbers. Positions are offsets into the whole input, for error reporting.
 
 use super::error::{ErrorAt, ParseErrorKind as K};
+use super::number::{parse_f64, NumberSyntax};
 use crate::encoding::Format;
 
 /// A cursor over `input[pos..end]`, where `end` is the end of the current line.
@@ -136,6 +137,22 @@ impl<'a> Cursor<'a> {
         self.pos += self.token_len();
         std::str::from_utf8(&self.input[start..self.pos])
             .map_err(|_| ErrorAt::new(K::InvalidUtf8, start, self.pos - start))
+    }
+
+    /// A number token and where it starts; `what` names it when the token is missing.
+    pub(super) fn number(
+        &mut self,
+        what: &'static str,
+        syntax: NumberSyntax,
+    ) -> Result<(f64, usize), ErrorAt> {
+        let at = self.pos;
+        let token = self.token()?;
+        if token.is_empty() {
+            return Err(self.error(K::Expected(what), 1));
+        }
+        parse_f64(token, syntax)
+            .map(|v| (v, at))
+            .map_err(|kind| ErrorAt::new(kind, at, token.len()))
     }
 
     /// The rest of the line, decoded lossily where it is not UTF-8 (as text 0.0.4 HELP may be).

@@ -341,13 +341,7 @@ impl<'a> OpenMetricsState<'a> {
             labels = Labels::new(raw, Format::OpenMetrics);
         }
         c.separator("a space before the value")?;
-        let value_at = c.pos;
-        let token = c.token()?;
-        if token.is_empty() {
-            return Err(c.error(K::Expected("a value"), 1));
-        }
-        let value = parse_f64(token, NumberSyntax::OpenMetrics)
-            .map_err(|kind| ErrorAt::new(kind, value_at, token.len()))?;
+        let (value, value_at) = c.number("a value", NumberSyntax::OpenMetrics)?;
         let mut timestamp = None;
         let mut exemplar = None;
         if !c.at_end() {
@@ -410,13 +404,7 @@ fn exemplar<'a>(c: &mut Cursor<'a>) -> Result<Exemplar<'a>, ErrorAt> {
         return Err(ErrorAt::new(K::InvalidExemplar(why), start, c.pos - start));
     }
     c.separator("a space before the exemplar value")?;
-    let value_at = c.pos;
-    let token = c.token()?;
-    if token.is_empty() {
-        return Err(c.error(K::Expected("the exemplar value"), 1));
-    }
-    let value = parse_f64(token, NumberSyntax::OpenMetrics)
-        .map_err(|kind| ErrorAt::new(kind, value_at, token.len()))?;
+    let (value, _) = c.number("the exemplar value", NumberSyntax::OpenMetrics)?;
     let mut timestamp = None;
     if !c.at_end() {
         c.separator("a space before the exemplar timestamp")?;

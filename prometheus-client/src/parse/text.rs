@@ -167,13 +167,7 @@ impl<'a> TextState<'a> {
             labels = Labels::new(raw, Format::Text);
             c.skip_blanks();
         }
-        let value_at = c.pos;
-        let token = c.token()?;
-        if token.is_empty() {
-            return Err(c.error(K::Expected("a value"), 1));
-        }
-        let value = parse_f64(token, NumberSyntax::Text)
-            .map_err(|kind| ErrorAt::new(kind, value_at, token.len()))?;
+        let (value, _) = c.number("a value", NumberSyntax::Text)?;
         c.skip_blanks();
         let mut timestamp = None;
         if !c.at_end() {
