@@ -59,36 +59,27 @@ fn check_families(edge: &EdgeCases, parsed: &[ParsedSample], format: Format) {
     }
 }
 
-#[test]
-fn python_text_parser_reads_back_what_went_in() {
+/// Python's parser for `format` reads back every sample and family of the edge cases.
+fn python_reads_back_the_edge_cases(format: Format) {
     if !python_client() {
         return;
     }
     let edge = edge_cases().expect("builds");
-    let body = edge
-        .registry
-        .encode_to_string(Format::Text)
-        .expect("encodes");
-    let parsed = python_parse(body.as_bytes(), Format::Text)
-        .expect("Python's text parser accepts our output");
-    check_samples(&edge, &parsed, Format::Text);
-    check_families(&edge, &parsed, Format::Text);
+    let body = edge.registry.encode_to_string(format).expect("encodes");
+    let parsed = python_parse(body.as_bytes(), format)
+        .unwrap_or_else(|e| panic!("Python's {format:?} parser rejects our output: {e}"));
+    check_samples(&edge, &parsed, format);
+    check_families(&edge, &parsed, format);
+}
+
+#[test]
+fn python_text_parser_reads_back_what_went_in() {
+    python_reads_back_the_edge_cases(Format::Text);
 }
 
 #[test]
 fn python_openmetrics_parser_reads_back_what_went_in() {
-    if !python_client() {
-        return;
-    }
-    let edge = edge_cases().expect("builds");
-    let body = edge
-        .registry
-        .encode_to_string(Format::OpenMetrics)
-        .expect("encodes");
-    let parsed = python_parse(body.as_bytes(), Format::OpenMetrics)
-        .expect("Python's OpenMetrics parser accepts our output");
-    check_samples(&edge, &parsed, Format::OpenMetrics);
-    check_families(&edge, &parsed, Format::OpenMetrics);
+    python_reads_back_the_edge_cases(Format::OpenMetrics);
 }
 
 #[test]

@@ -546,22 +546,15 @@ mod tests {
         );
         let without = vector(instant_query(&s, "max without (m) (r)", 10).expect("valid"));
         assert_eq!(without.len(), 2);
-        assert_eq!(
-            vector(instant_query(&s, "count(r)", 10).expect("valid"))[0].1,
-            3.0
-        );
-        assert_eq!(
-            vector(instant_query(&s, "avg(r{c=~\"2..\"})", 10).expect("valid"))[0].1,
-            2.5
-        );
-        assert_eq!(
-            vector(instant_query(&s, "min(r{m!=\"GET\"}) * 2", 10).expect("valid"))[0].1,
-            8.0
-        );
-        assert_eq!(
-            vector(instant_query(&s, "sum(r{c!~\"5..\"})", 10).expect("valid"))[0].1,
-            5.0
-        );
+        for (query, expected) in [
+            ("count(r)", 3.0),
+            ("avg(r{c=~\"2..\"})", 2.5),
+            ("min(r{m!=\"GET\"}) * 2", 8.0),
+            ("sum(r{c!~\"5..\"})", 5.0),
+        ] {
+            let result = vector(instant_query(&s, query, 10).expect("valid"));
+            assert_eq!(result[0].1, expected, "{query}");
+        }
     }
 
     #[test]
