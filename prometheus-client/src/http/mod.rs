@@ -28,3 +28,27 @@ pub use server::{serve, Server, ServerBuilder};
 #[cfg(feature = "pull")]
 pub(crate) use server::{serve_connections, ConnectionLimits};
 pub use service::{MetricsService, MetricsServiceBuilder};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Response, StatusCode};
+
+/// A response with this status, content type and body: what every endpoint here answers.
+pub(crate) fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A `text/plain` response.
+pub(crate) fn plain(status: StatusCode, text: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    response(status, "text/plain; charset=utf-8", text)
+}

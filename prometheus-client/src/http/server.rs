@@ -221,9 +221,7 @@ async fn route(
     if request.uri().path() == path {
         return service.handle(request).await;
     }
-    let mut response = Response::new(Full::new(Bytes::from_static(b"not found\n")));
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response
+    super::plain(StatusCode::NOT_FOUND, "not found\n")
 }
 
 /// Serves `registry` on `addr` at `/metrics` with default options until Ctrl-C.

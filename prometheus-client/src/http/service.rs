@@ -16,6 +16,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::Semaphore;
 
+use super::{plain, response};
 use crate::encoding::{negotiate, Format};
 use crate::{Buckets, Counter, Family, Histogram, RegisterError, Registry};
 
@@ -222,12 +223,8 @@ impl MetricsService {
             .any(accepts_gzip);
         match self.encode(format, gzip).await {
             Ok(body) => {
-                let mut response = Response::new(Full::new(Bytes::from(body)));
+                let mut response = response(StatusCode::OK, format.content_type(), body);
                 let h = response.headers_mut();
-                h.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(format.content_type()),
-                );
                 h.insert(
                     header::VARY,
                     HeaderValue::from_static("Accept, Accept-Encoding"),
@@ -241,7 +238,7 @@ impl MetricsService {
                 self.count_error("encoding");
                 plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("encoding failed: {reason}\n"),
+                    format!("encoding failed: {reason}\n"),
                 )
             }
             Err(Failure::Panic) => {
@@ -302,16 +299,6 @@ fn accepts_gzip(value: &str) -> bool {
         });
         (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
     })
-}
-
-fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(text.to_owned())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }
 
 impl<B> hyper::service::Service<Request<B>> for MetricsService {

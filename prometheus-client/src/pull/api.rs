@@ -7,7 +7,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -35,13 +34,7 @@ fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    crate::http::response(status, "application/json", body.to_string())
 }
 
 fn success(data: Value) -> Response<Full<Bytes>> {
