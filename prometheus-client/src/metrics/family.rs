@@ -592,27 +592,35 @@ mod tests {
         assert!(taken.is_some() && empty);
     }
 
-    #[test]
-    fn new_children_are_listed_in_order_at_the_next_scrape() {
+    /// A registered family of counters with one label, `k`.
+    fn registered_family() -> (crate::Registry, Family<[String; 1], Counter>) {
         let registry = crate::Registry::new();
         let family = registry
             .register("f", "F.", Family::<[String; 1], Counter>::new(["k"]))
             .expect("registered");
+        (registry, family)
+    }
+
+    fn scrape(registry: &crate::Registry) -> String {
+        registry
+            .encode_to_string(crate::encoding::Format::Text)
+            .expect("text")
+    }
+
+    #[test]
+    fn new_children_are_listed_in_order_at_the_next_scrape() {
+        let (registry, family) = registered_family();
         for v in ["m", "c", "x"] {
             family.get_or_create(&[v]);
         }
-        let scrape = || {
-            registry
-                .encode_to_string(crate::encoding::Format::Text)
-                .expect("text")
-        };
-        assert!(scrape().contains("f_total{k=\"c\"} 0\nf_total{k=\"m\"} 0\nf_total{k=\"x\"} 0\n"));
+        assert!(scrape(&registry)
+            .contains("f_total{k=\"c\"} 0\nf_total{k=\"m\"} 0\nf_total{k=\"x\"} 0\n"));
         for v in ["a", "n", "z"] {
             family.get_or_create(&[v]);
         }
         assert!(family.remove(&["m"]));
         assert!(family.remove(&["z"]), "an unsorted child is found too");
-        assert!(scrape().contains(
+        assert!(scrape(&registry).contains(
             "f_total{k=\"a\"} 0\nf_total{k=\"c\"} 0\nf_total{k=\"n\"} 0\nf_total{k=\"x\"} 0\n"
         ));
         assert_eq!(family.len(), 4);
@@ -620,10 +628,7 @@ mod tests {
 
     #[test]
     fn scrapes_racing_creates_and_removals_list_each_child_once() {
-        let registry = crate::Registry::new();
-        let family = registry
-            .register("f", "F.", Family::<[String; 1], Counter>::new(["k"]))
-            .expect("registered");
+        let (registry, family) = registered_family();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let churners: Vec<_> = (0..2)
             .map(|t| {
@@ -642,13 +647,8 @@ mod tests {
                 })
             })
             .collect();
-        let scrape = || {
-            registry
-                .encode_to_string(crate::encoding::Format::Text)
-                .expect("text")
-        };
         for _ in 0..300 {
-            let text = scrape();
+            let text = scrape(&registry);
             let series: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
             let mut names: Vec<&str> = series.iter().filter_map(|l| l.split(' ').next()).collect();
             names.dedup();
@@ -663,7 +663,10 @@ mod tests {
         churners
             .into_iter()
             .for_each(|c| c.join().expect("churner"));
-        let listed = scrape().lines().filter(|l| !l.starts_with('#')).count();
+        let listed = scrape(&registry)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count();
         assert_eq!(listed, family.len());
         assert_eq!(
             listed,
