@@ -327,7 +327,8 @@ struct Hashing {
 }
 
 struct Matching {
-    /// Where positional matching goes on in the rendered labels; `None` once it failed.
+    /// How much of the rendered labels is matched so far (positional labels match from the
+    /// start, named ones anywhere); `None` once something did not match.
     rest: Option<usize>,
     /// Which named labels (by position in the rendered labels) were matched.
     named: u64,
@@ -393,13 +394,21 @@ impl<'a> LabelSetEncoder<'a> {
             Mode::Match { rendered, progress } => {
                 progress.named_seen = true;
                 let found = find_named(rendered, name).and_then(|(position, value_at)| {
-                    value.with_text(|text| match_quoted_label_value(rendered, value_at, text))?;
-                    Some(position)
+                    let len = value
+                        .with_text(|text| match_quoted_label_value(rendered, value_at, text))?;
+                    Some((position, name.len() + 2 + len))
                 });
                 match found {
                     // A name given twice matches one label twice: not the same set.
-                    Some(position) if position < 64 && progress.named & (1 << position) == 0 => {
+                    Some((position, len))
+                        if position < 64 && progress.named & (1 << position) == 0 =>
+                    {
                         progress.named |= 1 << position;
+                        // Labels and the commas between them: once all of the rendered
+                        // labels are covered, none is left over.
+                        progress.rest = progress
+                            .rest
+                            .map(|covered| covered + usize::from(covered > 0) + len);
                     }
                     // Over 64 labels, lookups fall back to comparing rendered labels.
                     _ => progress.rest = None,
@@ -563,15 +572,12 @@ pub(crate) fn matches<L: LabelSet + ?Sized>(
     };
     labels.encode(&mut encoder);
     let positional = encoder.positional;
-    if progress.named_seen {
-        // Every label matched once; none of the rendered ones left over.
-        progress.rest.is_some()
-            && positional == 0
-            && rendered.windows(2).filter(|w| w == b"=\"").count()
-                == progress.named.count_ones() as usize
+    let expected_positional = if progress.named_seen {
+        0
     } else {
-        progress.rest == Some(rendered.len()) && positional == declared.len()
-    }
+        declared.len()
+    };
+    progress.rest == Some(rendered.len()) && positional == expected_positional
 }
 
 #[cfg(test)]
