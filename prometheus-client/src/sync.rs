@@ -32,44 +32,51 @@ thread_local! {
     static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// Hands out thread and stripe numbers in turn, so the first threads to contend get
-/// different stripes.
-static NEXT_NUMBER: AtomicUsize = AtomicUsize::new(0);
+/// Hands out thread numbers in turn.
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+/// Hands out stripe numbers in turn (apart from thread numbers), so the first threads to
+/// contend get different stripes.
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
 
-fn next_number() -> usize {
-    // Never `usize::MAX`, which marks "not assigned yet".
-    NEXT_NUMBER.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1)
+fn next_number(counter: &AtomicUsize) -> usize {
+    // Below `usize::MAX / 2`: never `usize::MAX`, which marks "not assigned yet", nor
+    // another marker of a caller's.
+    counter.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1)
 }
 
-/// A number that identifies this thread: numbers are never reused (nor `usize::MAX`).
-#[inline]
+/// A number that identifies this thread: numbers are never reused, and stay below
+/// `usize::MAX / 2`.
+#[inline(always)]
 pub(crate) fn thread_number() -> usize {
-    assigned_once(&THREAD_NUMBER)
+    // Each key is named here rather than passed in: only a known key's access inlines to a
+    // plain thread-local load.
+    match THREAD_NUMBER.get() {
+        usize::MAX => assign(&THREAD_NUMBER, &NEXT_THREAD),
+        assigned => assigned,
+    }
 }
 
 /// This thread's stripe number, fixed per thread until [`move_stripe`]; callers take it
 /// modulo their stripe count.
-#[inline]
+#[inline(always)]
 pub(crate) fn thread_stripe() -> usize {
-    assigned_once(&STRIPE)
+    match STRIPE.get() {
+        usize::MAX => assign(&STRIPE, &NEXT_STRIPE),
+        assigned => assigned,
+    }
 }
 
-#[inline]
-fn assigned_once(key: &'static std::thread::LocalKey<Cell<usize>>) -> usize {
-    key.with(|cell| match cell.get() {
-        usize::MAX => {
-            let assigned = next_number();
-            cell.set(assigned);
-            assigned
-        }
-        assigned => assigned,
-    })
+#[cold]
+fn assign(key: &'static std::thread::LocalKey<Cell<usize>>, counter: &AtomicUsize) -> usize {
+    let assigned = next_number(counter);
+    key.set(assigned);
+    assigned
 }
 
 /// Moves this thread to another stripe after it met another thread on its own (as Java's
 /// `LongAdder` rehashes its probe): two threads that collide rarely collide again.
 pub(crate) fn move_stripe() {
-    STRIPE.with(|stripe| stripe.set(next_number()));
+    STRIPE.set(next_number(&NEXT_STRIPE));
 }
 
 /// An `f64` stored as its bit pattern in an [`AtomicU64`]: the cell of `f64` counters and gauges.
