@@ -7,6 +7,10 @@
 //! them against the rendered labels of the children filed under that hash (escaping as it
 //! goes, see `labels.rs`), so it neither allocates nor copies.
 //!
+//! Before that, a lookup tries the table of children this thread looked up recently
+//! (`recent_children.rs`), which takes no lock at all; the shared map is for the first
+//! lookups of a child on each thread, and for children created or removed since.
+//!
 //! Creating a child allocates twice: the rendered labels (rendered into a per-thread buffer,
 //! then copied once into their `Arc<str>`) and the metric. The list is sorted lazily: new
 //! children are appended, and the next scrape sorts it (the sort finds the sorted prefix and
@@ -24,6 +28,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
 
+use super::recent_children::RecentChildren;
 use super::{Metric, TypedMetric};
 use crate::encoding::MetricEncoder;
 use crate::labels::{self, render, LabelError, LabelSet, LabelShape};
@@ -34,9 +39,13 @@ use crate::MetricType;
 ///
 /// `get_or_create` returns the child for a label set, creating it on first use. It returns
 /// an owned handle (an `Arc` clone), never a lock guard: keep it to skip the lookup next time.
-/// A lookup of an existing child hashes the label values once, takes only a read lock on one
-/// of the map's shards and compares the values with the child's rendered labels in place; it
-/// does not allocate, even when given borrowed values.
+/// To update a child once, [`with`](Self::with) calls a closure with the child instead and
+/// saves the handle's two reference-count updates.
+///
+/// A lookup of an existing child does not allocate, even when given borrowed values. Each
+/// thread remembers the children it looked up before (see [`with`](Self::with)); other
+/// lookups hash the values once, take a read lock on one of the map's shards and compare the
+/// values with the child's rendered labels in place.
 ///
 /// ```
 /// use prometheus_client::{Counter, Family, Registry, encoding::Format};
@@ -63,9 +72,10 @@ pub struct Family<L: LabelSet<Owned = L>, M: TypedMetric> {
 
 type Constructor<M> = dyn Fn() -> M + Send + Sync;
 
-struct Inner<L, M> {
+struct Inner<L, M: Send> {
     label_names: Box<[Box<str>]>,
     lookup: DashMap<u64, Slot<M>, BuildHasherDefault<Prehashed>>,
+    recent: RecentChildren<M>,
     ordered: RwLock<Ordered<M>>,
     hasher: foldhash::fast::RandomState,
     constructor: Box<Constructor<M>>,
@@ -250,6 +260,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                     .map(|n| n.into().into_boxed_str())
                     .collect(),
                 lookup: DashMap::default(),
+                recent: RecentChildren::new(),
                 ordered: RwLock::new(Ordered {
                     children: Vec::new(),
                     sorted: 0,
@@ -279,15 +290,11 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     /// (a bad or duplicate name) gets a working metric that is not exported and is counted in
     /// [`rejected`](Self::rejected); use [`try_get_or_create`](Self::try_get_or_create) to see
     /// the error instead.
+    ///
+    /// To update a child once, [`with`](Self::with) is faster: it needs no handle of its own.
     #[inline]
     pub fn get_or_create<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> M {
-        match self.try_get_or_create(labels) {
-            Ok(metric) => metric,
-            Err(_) => {
-                self.inner.rejected.fetch_add(1, Ordering::Relaxed);
-                (self.inner.constructor)()
-            }
-        }
+        self.with(labels, M::clone)
     }
 
     /// The child for `labels`, or why `labels` cannot name a child.
@@ -303,16 +310,98 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         &self,
         labels: &Q,
     ) -> Result<M, LabelError> {
-        let hash = self.hash(labels);
-        if let Some(slot) = self.inner.lookup.get(&hash) {
-            let names = &self.inner.label_names;
-            if let Some(child) =
-                slot.find(|c| labels::matches(labels, names, c.rendered.as_bytes()))
-            {
-                return Ok(child.metric.clone());
+        self.try_with(labels, M::clone)
+    }
+
+    /// Calls `f` with the child for `labels`, created on first use: the quickest way to
+    /// update a child once.
+    ///
+    /// Each thread remembers the children it looks up again and again (up to 512 a family
+    /// and thread), so a repeated lookup takes no lock, writes no memory other threads share
+    /// and allocates nothing; `f` runs with no lock held and may use the family again. An
+    /// invalid named set is handled as by [`get_or_create`](Self::get_or_create).
+    ///
+    /// ```
+    /// use prometheus_client::{Counter, Family};
+    /// let requests = Family::<[String; 2], Counter>::new(["method", "status"]);
+    /// requests.with(&["GET", "200"], Counter::inc);
+    /// requests.with(&["GET", "200"], |c| c.inc_by(2));
+    /// assert_eq!(requests.with(&["GET", "200"], Counter::get), 3);
+    /// ```
+    #[inline]
+    pub fn with<Q, R>(&self, labels: &Q, f: impl FnOnce(&M) -> R) -> R
+    where
+        Q: LabelSet<Owned = L> + ?Sized,
+    {
+        match self.lookup(labels, f) {
+            Ok(r) => r,
+            Err((_, f)) => {
+                self.inner.rejected.fetch_add(1, Ordering::Relaxed);
+                f(&(self.inner.constructor)())
             }
         }
-        self.create(hash, labels)
+    }
+
+    /// Calls `f` with the child for `labels`, created on first use, or says why `labels`
+    /// cannot name a child.
+    ///
+    /// ```
+    /// use prometheus_client::{Gauge, Family, LabelError};
+    /// let family = Family::<Vec<(String, String)>, Gauge>::default();
+    /// assert_eq!(family.try_with(&[("pool", "main")], |g| g.inc()), Ok(()));
+    /// assert!(matches!(family.try_with(&[("pool", "a"), ("pool", "b")], Gauge::inc), Err(LabelError::DuplicateName(_))));
+    /// ```
+    #[inline]
+    pub fn try_with<Q, R>(&self, labels: &Q, f: impl FnOnce(&M) -> R) -> Result<R, LabelError>
+    where
+        Q: LabelSet<Owned = L> + ?Sized,
+    {
+        self.lookup(labels, f).map_err(|(e, _)| e)
+    }
+
+    /// Calls `f` with the child for `labels`; gives `f` back with the error.
+    #[inline]
+    fn lookup<Q, R, F>(&self, labels: &Q, f: F) -> Result<R, (LabelError, F)>
+    where
+        Q: LabelSet<Owned = L> + ?Sized,
+        F: FnOnce(&M) -> R,
+    {
+        let generation = self.inner.recent.generation();
+        match self.inner.recent.with(generation, labels, f) {
+            Ok(r) => Ok(r),
+            Err(f) => self.lookup_shared(generation, labels, f),
+        }
+    }
+
+    /// Looks `labels` up in the map all threads share, creating the child if it is new, and
+    /// remembers a child that existed for this thread's next lookup.
+    fn lookup_shared<Q, R, F>(
+        &self,
+        generation: u64,
+        labels: &Q,
+        f: F,
+    ) -> Result<R, (LabelError, F)>
+    where
+        Q: LabelSet<Owned = L> + ?Sized,
+        F: FnOnce(&M) -> R,
+    {
+        let hash = self.hash(labels);
+        let existing = self.inner.lookup.get(&hash).and_then(|slot| {
+            let names = &self.inner.label_names;
+            slot.find(|c| labels::matches(labels, names, c.rendered.as_bytes()))
+                .map(|c| c.metric.clone())
+        });
+        let metric = match existing {
+            Some(metric) => {
+                self.inner.recent.remember(generation, labels, &metric);
+                metric
+            }
+            None => match self.create(hash, labels) {
+                Ok(metric) => metric,
+                Err(e) => return Err((e, f)),
+            },
+        };
+        Ok(f(&metric))
     }
 
     #[cold]
@@ -372,6 +461,9 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 }
                 empty
             });
+        if removed {
+            self.inner.recent.invalidate();
+        }
         removed
     }
 
@@ -387,6 +479,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 true
             });
         }
+        self.inner.recent.invalidate();
     }
 
     /// The number of children.
@@ -699,5 +792,58 @@ mod tests {
         family.clear();
         assert!(family.is_empty());
         assert_eq!(family.get_or_create(&["1"]).get(), 0);
+    }
+
+    #[test]
+    fn a_remembered_child_is_forgotten_when_removed() {
+        let (registry, family) = registered_family();
+        // The second lookup finds the child in the shared map and remembers it, the third
+        // finds it in this thread's table.
+        (0..3).for_each(|_| family.with(&["a"], Counter::inc));
+        assert!(family.remove(&["a"]));
+        family.with(&["a"], Counter::inc);
+        assert_eq!(
+            scrape(&registry),
+            "# HELP f_total F.\n# TYPE f_total counter\nf_total{k=\"a\"} 1\n"
+        );
+        (0..3).for_each(|_| family.with(&["a"], Counter::inc));
+        family.clear();
+        family.with(&["a"], Counter::inc);
+        assert_eq!(family.with(&["a"], Counter::get), 1);
+    }
+
+    #[test]
+    fn a_removal_reaches_every_thread_that_remembers_the_child() {
+        let (registry, family) = registered_family();
+        let (remembered, wait_remembered) = std::sync::mpsc::channel();
+        let (removed, wait_removed) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            let family = &family;
+            s.spawn(move || {
+                (0..3).for_each(|_| family.with(&["a"], Counter::inc));
+                remembered.send(()).expect("main thread waits");
+                wait_removed.recv().expect("main thread removes");
+                family.with(&["a"], Counter::inc);
+            });
+            wait_remembered.recv().expect("worker looks up");
+            assert!(family.remove(&["a"]));
+            removed.send(()).expect("worker waits");
+        });
+        assert!(scrape(&registry).contains("f_total{k=\"a\"} 1\n"));
+    }
+
+    #[test]
+    fn the_closure_runs_without_locks_and_may_use_the_family() {
+        let family = Family::<[String; 1], Counter>::new(["k"]);
+        (0..3).for_each(|_| family.with(&["a"], Counter::inc));
+        let (nested, children) = family.with(&["a"], |a| {
+            a.inc();
+            let nested = family.with(&["a"], Counter::get);
+            family.with(&["b"], Counter::inc);
+            assert!(family.remove(&["b"]));
+            (nested, family.len())
+        });
+        assert_eq!((nested, children), (4, 1));
+        assert_eq!(family.with(&["a"], Counter::get), 4);
     }
 }

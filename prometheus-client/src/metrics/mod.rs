@@ -10,6 +10,7 @@ pub(crate) mod info;
 mod number;
 mod observations;
 mod quantile;
+mod recent_children;
 pub(crate) mod stateset;
 mod striped;
 pub(crate) mod summary;
