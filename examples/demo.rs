@@ -150,17 +150,15 @@ impl DemoMetrics {
             };
             let path = PATHS[(i % PATHS.len() as u64) as usize].to_owned();
             let status = if i % 10 == 7 { 500 } else { 200 };
-            self.requests
-                .get_or_create(&Request {
-                    method,
-                    path,
-                    status,
-                })
-                .inc();
+            let request = Request {
+                method,
+                path,
+                status,
+            };
+            self.requests.with(&request, |requests| requests.inc());
             let seconds = 0.003 * ((i % 17) + 1) as f64;
             self.latency
-                .get_or_create(&ByMethod { method })
-                .observe(seconds);
+                .with(&ByMethod { method }, |latency| latency.observe(seconds));
             self.response_size.observe(512.0 + ((i * 37) % 1000) as f64);
             self.in_flight.dec();
         }

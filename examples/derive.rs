@@ -73,13 +73,12 @@ fn main() {
             400.. => Outcome::ClientError,
             _ => Outcome::Success,
         };
-        http.requests
-            .get_or_create(&Route {
-                method: "GET",
-                status,
-                outcome,
-            })
-            .inc();
+        let route = Route {
+            method: "GET",
+            status,
+            outcome,
+        };
+        http.requests.with(&route, |requests| requests.inc());
         http.latency.observe(0.004 * (i + 1) as f64);
         http.sent.inc_by(512);
     }
