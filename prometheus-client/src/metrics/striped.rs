@@ -5,12 +5,12 @@
 //! The first thread to add becomes the owner. Only the owner writes the base cell, so its adds
 //! need no atomic read-modify-write: a load, an add and a store, as cheap as a plain variable.
 //! The first add from another thread ends the ownership (the owner's stores would otherwise
-//! keep taking the cache line the other threads read), and from then on every thread adds to
-//! a shared cell on a cache line of its own (allocated then) with one compare-and-swap, whose failure tells that another of them changed it
-//! in the same moment. The total then allocates one cache-line-sized cell per stripe
-//! ([`stripe_count`]) and from then on each of those threads adds to its own stripe, so
-//! cores incrementing one counter no longer pass a cache line back and forth. Reading sums
-//! the base, the shared cell and every stripe.
+//! keep taking the cache line the other threads read). Every thread then adds to a shared
+//! cell on a cache line of its own (allocated then) with one compare-and-swap, whose failure
+//! tells that another thread changed it in the same moment. The total then allocates one
+//! cache-line-sized cell per stripe ([`stripe_count`]), and each thread adds to its own
+//! stripe from then on, so cores incrementing one counter no longer pass a cache line back
+//! and forth. Reading sums the base, the shared cell and every stripe.
 //!
 //! Memory: 56 bytes for a total only one thread adds to; another thread adding allocates 128
 //! bytes; threads colliding add 128 bytes per stripe (256 bytes on 2 CPUs, 1 KiB on 8, at most
