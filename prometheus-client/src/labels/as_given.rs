@@ -146,7 +146,7 @@ fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
         .unwrap_or([0; N])
 }
 
-/// A hash of the labels exactly as given, cheaper than [`hash`]: for a thread's table of
+/// A hash of the labels exactly as given, cheaper than [`hash`](super::hash): for a thread's table of
 /// recently used children, whose collisions only cost a lookup in the family's map. It
 /// depends on the order of named labels, like [`key`].
 #[inline(always)]

@@ -261,10 +261,11 @@ impl From<LabelNameError> for LabelError {
 
 /// What a [`LabelSet`] writes its labels to.
 ///
-/// A family visits a label set three ways: to *render* it (`name="value",…`, escaped, with
-/// every name checked) when it creates a child, and to *hash* it and *match* it against a
-/// child's rendered labels when it looks one up. Hashing and matching read each value's text
-/// in place and allocate nothing. Positional values take the family's label names in order;
+/// A family visits a label set to *render* it (`name="value",…`, escaped, with every name
+/// checked) when it creates a child, and to *hash* it and *match* it against a child's
+/// rendered labels when it looks one up; each thread's table of recent children also takes
+/// the labels as given (a fingerprint, or their bytes). Lookups read each value's text in
+/// place and allocate nothing. Positional values take the family's label names in order;
 /// named labels are rendered sorted by name, and hashed and matched regardless of order, so
 /// the same pairs in another order name the same series.
 ///
