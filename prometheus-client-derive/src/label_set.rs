@@ -67,6 +67,8 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         impl ::prometheus_client::LabelSet for #ident {
             type Owned = Self;
             const SHAPE: ::prometheus_client::labels::LabelShape = ::prometheus_client::labels::LabelShape::Named;
+            // Inlined into each lookup, which fixes what the encoder does with each label.
+            #[inline(always)]
             fn encode(&self, encoder: &mut ::prometheus_client::labels::LabelSetEncoder<'_>) {
                 #(#encode)*
             }

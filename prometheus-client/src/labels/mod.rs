@@ -200,7 +200,7 @@ macro_rules! pair_label_sets {
         impl<$($generics)*> LabelSet for $t {
             type Owned = Vec<(String, V::Owned)>;
             const SHAPE: LabelShape = LabelShape::Named;
-            #[inline]
+            #[inline(always)]
             fn encode(&self, encoder: &mut LabelSetEncoder<'_>) {
                 for (name, value) in self.iter() {
                     encoder.named(AsRef::<str>::as_ref(name), value);
