@@ -16,21 +16,20 @@ pub(super) struct QuickHashing {
 }
 
 impl QuickHashing {
-    /// Mixes in one text: one multiplication, independent of the other texts' (so they
-    /// overlap in the CPU); texts over 16 bytes are hashed whole first.
+    /// Mixes in one text ([`mix_in`]); texts over 16 bytes are hashed whole first.
     #[inline(always)]
     pub(super) fn mix(&mut self, text: &str) {
-        let [lo, hi] = short_words(text)
+        let words = short_words(text.as_bytes())
             .unwrap_or_else(|| [FixedState::with_seed(self.seeds[0]).hash_one(text), 0]);
-        self.hash = self.hash.rotate_left(23) ^ mix_words(lo, hi, text.len(), self.seeds);
+        self.hash = mix_in(self.hash, words, text.len(), self.seeds);
     }
 }
 
 /// One text of up to 16 bytes as two words, from which it can be read back given its length:
 /// its first and last 8 bytes (overlapping), 4 bytes, or 1 to 3 single bytes.
 #[inline(always)]
-fn short_words(text: &str) -> Option<[u64; 2]> {
-    let (bytes, len) = (text.as_bytes(), text.len());
+fn short_words(bytes: &[u8]) -> Option<[u64; 2]> {
+    let len = bytes.len();
     Some(match len {
         0 => [0, 0],
         1..=3 => [
@@ -49,9 +48,11 @@ fn short_words(text: &str) -> Option<[u64; 2]> {
     })
 }
 
+/// `hash` with one more text's words mixed in: one multiplication, independent of the other
+/// texts' (so they overlap in the CPU).
 #[inline(always)]
-fn mix_words(lo: u64, hi: u64, len: usize, seeds: [u64; 2]) -> u64 {
-    folded_multiply(lo ^ seeds[0], hi ^ seeds[1] ^ len as u64)
+fn mix_in(hash: u64, [lo, hi]: [u64; 2], len: usize, seeds: [u64; 2]) -> u64 {
+    hash.rotate_left(23) ^ folded_multiply(lo ^ seeds[0], hi ^ seeds[1] ^ len as u64)
 }
 
 /// How many texts (values, and the names of named labels) a [`Fingerprint`] holds.
@@ -93,7 +94,7 @@ impl Fingerprint {
     pub(super) fn add(fingerprint: &mut Option<Fingerprint>, text: &str) {
         if let Some(f) = fingerprint {
             let at = usize::from(f.count);
-            match (short_words(text), f.words.get_mut(at)) {
+            match (short_words(text.as_bytes()), f.words.get_mut(at)) {
                 (Some(words), Some(slot)) => {
                     *slot = words;
                     f.lens[at] = text.len() as u8;
@@ -112,8 +113,8 @@ impl Fingerprint {
             .iter()
             .zip(self.lens)
             .take(usize::from(self.count));
-        parts.fold(0, |hash, ([lo, hi], len)| {
-            hash.rotate_left(23) ^ mix_words(*lo, *hi, usize::from(len), seeds)
+        parts.fold(0, |hash, (words, len)| {
+            mix_in(hash, *words, usize::from(len), seeds)
         })
     }
 }
@@ -181,39 +182,15 @@ pub(super) fn key_part(key: &[u8], at: usize, text: &str) -> Option<usize> {
     bytes_equal(key.get(at + 4..end)?, text).then_some(end)
 }
 
-/// Whether two slices of the same length are equal. Label values are short: up to 16 bytes
-/// are compared as two overlapping words each, with no call into `memcmp`.
+/// Whether two slices are equal. Label values are short: up to 16 bytes are compared as
+/// their [`short_words`], with no call into `memcmp`.
 #[inline(always)]
 fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
+    if a.len() != b.len() {
         return false;
     }
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => {
-            let (x, y) = (
-                u32::from_ne_bytes(word(a, 0)),
-                u32::from_ne_bytes(word(b, 0)),
-            );
-            let (z, w) = (
-                u32::from_ne_bytes(word(a, n - 4)),
-                u32::from_ne_bytes(word(b, n - 4)),
-            );
-            (x ^ y) | (z ^ w) == 0
-        }
-        8..=16 => {
-            let (x, y) = (
-                u64::from_ne_bytes(word(a, 0)),
-                u64::from_ne_bytes(word(b, 0)),
-            );
-            let (z, w) = (
-                u64::from_ne_bytes(word(a, n - 8)),
-                u64::from_ne_bytes(word(b, n - 8)),
-            );
-            (x ^ y) | (z ^ w) == 0
-        }
+    match (short_words(a), short_words(b)) {
+        (Some(a), Some(b)) => a == b,
         _ => a == b,
     }
 }
