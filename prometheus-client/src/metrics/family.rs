@@ -5,7 +5,7 @@
 //! their labels, for lookups that take only a shard's read lock, and in a list the scrape
 //! walks in the order of their rendered labels. A lookup hashes the given values and matches
 //! them against the rendered labels of the children filed under that hash (escaping as it
-//! goes, see `labels.rs`), so it neither allocates nor copies.
+//! goes, see `labels/mod.rs`), so it neither allocates nor copies.
 //!
 //! Before that, a lookup tries the table of children this thread looked up recently
 //! (`recent_children.rs`), which takes no lock at all; the shared map is for the first
@@ -42,10 +42,11 @@ use crate::MetricType;
 /// To update a child once, [`with`](Self::with) calls a closure with the child instead and
 /// saves the handle's two reference-count updates.
 ///
-/// A lookup of an existing child does not allocate, even when given borrowed values. Each
-/// thread remembers the children it looked up before (see [`with`](Self::with)); other
-/// lookups hash the values once, take a read lock on one of the map's shards and compare the
-/// values with the child's rendered labels in place.
+/// Each thread remembers the children it looked up before (see [`with`](Self::with)), so a
+/// repeated lookup does not allocate, even when given borrowed values; a thread's first
+/// lookups of existing children allocate only as its table grows. Other lookups hash the
+/// values once, take a read lock on one of the map's shards and compare the values with the
+/// child's rendered labels in place.
 ///
 /// ```
 /// use prometheus_client::{Counter, Family, Registry, encoding::Format};

@@ -10,7 +10,8 @@
 //! takes no lock and writes nothing shared.
 //!
 //! Entries are only added for children that already existed when looked up, so creating a
-//! child costs nothing extra and a child looked up once is never remembered. Removing
+//! child allocates nothing more (its lookup only finds this thread's table without it) and a
+//! child looked up once is never remembered. Removing
 //! children from the family bumps its generation; a table of an older generation is emptied
 //! before it is used again, so no lookup that starts after a removal finds the removed child.
 //!
