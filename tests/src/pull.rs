@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use prometheus_client::pull::{is_stale, Matcher, Storage};
+use prometheus_client::pull::{is_stale, Matcher, SelectLimits, Storage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -97,7 +97,9 @@ pub fn latest(storage: &dyn Storage, labels: &[(&str, &str)]) -> Option<f64> {
         .iter()
         .map(|(n, v)| Matcher::Equal(n.to_string(), v.to_string()))
         .collect();
-    let series = storage.select(&matchers, 0, i64::MAX);
+    let series = storage
+        .select(&matchers, 0, i64::MAX, SelectLimits::unlimited())
+        .expect("no limits");
     let exact: Vec<_> = series
         .into_iter()
         .filter(|(l, _)| l.len() == labels.len())
@@ -118,7 +120,13 @@ pub fn job_series(storage: &dyn Storage, job: &str) -> Vec<(Vec<(String, String)
         "scrape_series_added",
     ];
     storage
-        .select(&[Matcher::Equal("job".into(), job.into())], 0, i64::MAX)
+        .select(
+            &[Matcher::Equal("job".into(), job.into())],
+            0,
+            i64::MAX,
+            SelectLimits::unlimited(),
+        )
+        .expect("no limits")
         .into_iter()
         .filter(|(l, _)| {
             !l.iter()

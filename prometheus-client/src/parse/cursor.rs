@@ -1,6 +1,8 @@
 //! A cursor over one line of input, and the tokens both formats share: names, quoted strings,
 //! label sets and numbers. Positions are offsets into the whole input, for error reporting.
 
+use std::collections::HashSet;
+
 use super::error::{ErrorAt, ParseErrorKind as K};
 use super::number::{parse_f64, NumberSyntax};
 use crate::encoding::Format;
@@ -11,6 +13,8 @@ pub(super) struct Cursor<'a> {
     pub(super) pos: usize,
     end: usize,
     format: Format,
+    /// Labels a label set may have (0: no limit).
+    max_labels: usize,
 }
 
 /// One label as read from a label set: its name and its value as written (still escaped).
@@ -21,12 +25,19 @@ pub(super) struct RawLabel<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub(super) fn new(input: &'a [u8], pos: usize, end: usize, format: Format) -> Self {
+    pub(super) fn new(
+        input: &'a [u8],
+        pos: usize,
+        end: usize,
+        format: Format,
+        max_labels: usize,
+    ) -> Self {
         Cursor {
             input,
             pos,
             end,
             format,
+            max_labels,
         }
     }
 
@@ -218,7 +229,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A label set `{name="value",…}`, the `{` already consumed. Calls `each` for every label
-    /// and checks that no name repeats. Returns the text between the braces.
+    /// and checks that no name repeats, in time linear in the labels, and that there are no
+    /// more than the limit (checked as each is read). Returns the text between the braces.
     pub(super) fn label_set(
         &mut self,
         mut each: impl FnMut(&RawLabel<'a>) -> Result<(), ErrorAt>,
@@ -240,6 +252,13 @@ impl<'a> Cursor<'a> {
             }
             let name_at = self.pos;
             let name = self.label_name()?;
+            if self.max_labels > 0 && names.len() == self.max_labels {
+                return Err(ErrorAt::new(
+                    K::TooManyLabels(self.max_labels),
+                    name_at,
+                    name.len(),
+                ));
+            }
             if !names.insert(name) {
                 return Err(ErrorAt::new(
                     K::DuplicateLabel(name.to_owned()),
@@ -271,26 +290,31 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The label names of one label set, kept on the stack for the usual small sets.
+/// The label names of one label set: the usual small sets on the stack, compared in a line;
+/// larger ones in a hash set, so a set of many labels is checked in linear time.
 #[derive(Default)]
 struct SeenNames<'a> {
     inline: [&'a str; 16],
     len: usize,
-    spilled: Vec<&'a str>,
+    spilled: HashSet<&'a str, foldhash::fast::RandomState>,
 }
 
 impl<'a> SeenNames<'a> {
     /// Adds `name`; false when it was there already.
     fn insert(&mut self, name: &'a str) -> bool {
-        if self.inline[..self.len].contains(&name) || self.spilled.contains(&name) {
+        if self.inline[..self.len].contains(&name) {
             return false;
         }
         if self.len < self.inline.len() {
             self.inline[self.len] = name;
             self.len += 1;
+            true
         } else {
-            self.spilled.push(name);
+            self.spilled.insert(name)
         }
-        true
+    }
+
+    fn len(&self) -> usize {
+        self.len + self.spilled.len()
     }
 }

@@ -26,6 +26,10 @@ pub enum ParseErrorKind {
     InvalidTimestamp,
     /// The same label name twice in one label set.
     DuplicateLabel(String),
+    /// More labels in one label set than the parser's limit ([`Parser::label_limit`]).
+    ///
+    /// [`Parser::label_limit`]: super::Parser::label_limit
+    TooManyLabels(usize),
     /// A second HELP, TYPE or UNIT line for one family.
     DuplicateMetadata(&'static str),
     /// Metadata after the family's samples.
@@ -78,6 +82,7 @@ impl fmt::Display for ParseErrorKind {
             K::NumberOutOfRange => f.write_str("number out of range"),
             K::InvalidTimestamp => f.write_str("invalid timestamp"),
             K::DuplicateLabel(name) => write!(f, "label {name:?} appears twice"),
+            K::TooManyLabels(limit) => write!(f, "more than {limit} labels"),
             K::DuplicateMetadata(what) => write!(f, "second {what} line for this family"),
             K::MetadataAfterSamples => f.write_str("metadata after the family's samples"),
             K::UnknownType => f.write_str("unknown metric type"),

@@ -176,6 +176,7 @@ pub struct Parser<'a> {
     format: Format,
     state: State<'a>,
     done: bool,
+    max_labels: usize,
 }
 
 enum State<'a> {
@@ -205,7 +206,22 @@ impl<'a> Parser<'a> {
             format,
             state,
             done: false,
+            max_labels: 0,
         }
+    }
+
+    /// Refuses a label set with more than `n` labels (0, the default: no limit) as soon as
+    /// its label `n + 1` is read, so a huge label set is not read whole first.
+    ///
+    /// ```
+    /// use prometheus_client::{encoding::Format, parse::{ParseErrorKind, Parser}};
+    /// let mut parser = Parser::new(b"a{x=\"1\",y=\"2\"} 1\n", Format::Text).label_limit(1);
+    /// let error = parser.next().and_then(Result::err).expect("an error");
+    /// assert_eq!(error.kind, ParseErrorKind::TooManyLabels(1));
+    /// ```
+    pub fn label_limit(mut self, n: usize) -> Self {
+        self.max_labels = n;
+        self
     }
 
     /// The format being read.
@@ -240,7 +256,7 @@ impl<'a> Parser<'a> {
 
     /// Reads the next line: `Ok(None)` for a line without an entry (text comments, blanks).
     fn line(&mut self, start: usize, end: usize) -> Result<Option<Entry<'a>>, ErrorAt> {
-        let mut cursor = Cursor::new(self.input, start, end, self.format);
+        let mut cursor = Cursor::new(self.input, start, end, self.format, self.max_labels);
         match &mut self.state {
             State::Text(state) => state.line(&mut cursor),
             State::OpenMetrics(state) => {

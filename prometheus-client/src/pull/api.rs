@@ -3,28 +3,39 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use parking_lot::Mutex;
+
+use crate::http::MetricsService;
 use serde_json::{json, Value};
 
 use super::config::parse_duration;
-use super::query::{instant_query, range_query, QueryValue};
+use super::instruments::Instruments;
+use super::json;
+use super::query::{QueryEngine, QueryError, QueryTime};
 use super::scrape::target_labels;
-use super::storage::{Series, SeriesLabels, Storage};
+use super::storage::{SeriesLabels, Storage};
 use super::target::{now_ms, TargetStatus};
 
 /// What the API reads.
 #[derive(Clone)]
 pub(crate) struct Api {
     pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) engine: Arc<QueryEngine>,
+    pub(crate) metrics: MetricsService,
+    pub(crate) instruments: Instruments,
     pub(crate) targets: Vec<Arc<Mutex<TargetStatus>>>,
 }
 
 type Params = Vec<(String, String)>;
+
+/// The largest form a `POST` may send: 1 MiB.
+pub(crate) const MAX_FORM_BYTES: usize = 1 << 20;
 
 fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
     params
@@ -33,18 +44,21 @@ fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    crate::http::response(status, "application/json", body.to_string())
+fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    crate::http::response(status, "application/json", body)
 }
 
 fn success(data: Value) -> Response<Full<Bytes>> {
-    json_response(StatusCode::OK, &json!({"status": "success", "data": data}))
+    json_response(
+        StatusCode::OK,
+        json!({"status": "success", "data": data}).to_string(),
+    )
 }
 
 fn failure(status: StatusCode, error_type: &str, error: &str) -> Response<Full<Bytes>> {
     json_response(
         status,
-        &json!({"status": "error", "errorType": error_type, "error": error}),
+        json!({"status": "error", "errorType": error_type, "error": error}).to_string(),
     )
 }
 
@@ -52,25 +66,12 @@ fn bad_data(error: &str) -> Response<Full<Bytes>> {
     failure(StatusCode::BAD_REQUEST, "bad_data", error)
 }
 
-/// A sample value as Prometheus' API writes it: Go's `'f'` format, `+Inf`, `-Inf`, `NaN`.
-fn value_text(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
-    } else {
-        // Rust's `Display` for f64 is the shortest round-trip digits without an exponent,
-        // which is Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
-        format!("{v}")
-    }
-}
-
-fn seconds(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
-}
-
-fn metric(labels: &SeriesLabels) -> Value {
-    Value::Object(labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+fn query_failure(error: &QueryError) -> Response<Full<Bytes>> {
+    failure(
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        error.error_type(),
+        &error.to_string(),
+    )
 }
 
 /// A time parameter in Unix seconds, possibly fractional, as Prometheus' clients send it
@@ -114,17 +115,21 @@ fn rfc3339(ms: i64) -> String {
 impl Api {
     /// Answers one request.
     pub(crate) async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let path = request.uri().path().to_owned();
-        let mut params: Params = request
-            .uri()
+        let (head, body) = request.into_parts();
+        if head.uri.path() == "/metrics" {
+            return self.metrics.handle(Request::from_parts(head, ())).await;
+        }
+        let path = head.uri.path().to_owned();
+        let mut params: Params = head
+            .uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        match *request.method() {
+        match head.method {
             Method::GET => {}
             Method::POST => {
                 // Prometheus' clients POST their parameters as a form (promtool does).
-                match Limited::new(request.into_body(), 1 << 20).collect().await {
+                match Limited::new(body, MAX_FORM_BYTES).collect().await {
                     Ok(body) => {
                         params.extend(form_urlencoded::parse(&body.to_bytes()).into_owned())
                     }
@@ -140,17 +145,17 @@ impl Api {
             }
         }
         match path.as_str() {
-            "/api/v1/query" => self.query(&params),
-            "/api/v1/query_range" => self.query_range(&params),
-            "/api/v1/series" => self.series(&params),
-            "/api/v1/labels" => success(json!(self.storage.label_names())),
+            "/api/v1/query" => self.query(&params).await,
+            "/api/v1/query_range" => self.query_range(&params).await,
+            "/api/v1/series" => self.series(&params).await,
+            "/api/v1/labels" => self.labels(&params, None).await,
             "/api/v1/targets" => self.targets(),
             "/-/ready" | "/-/healthy" => Response::new(Full::new(Bytes::from_static(b"OK\n"))),
             other => match other
                 .strip_prefix("/api/v1/label/")
                 .and_then(|r| r.strip_suffix("/values"))
             {
-                Some(name) => success(json!(self.storage.label_values(name))),
+                Some(name) => self.labels(&params, Some(name)).await,
                 None => failure(
                     StatusCode::NOT_FOUND,
                     "not_found",
@@ -160,7 +165,28 @@ impl Api {
         }
     }
 
-    fn query(&self, params: &Params) -> Response<Full<Bytes>> {
+    /// Evaluates on the engine and answers with the result written straight to JSON.
+    async fn evaluate(&self, query: &str, time: QueryTime, at: i64) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let answer = self
+            .engine
+            .run(
+                Arc::clone(&self.storage),
+                query.to_owned(),
+                time,
+                move |result| result.map(|value| json::query_success(&value, at)),
+            )
+            .await;
+        let answer = answer.and_then(|rendered| rendered);
+        self.instruments
+            .queried(started.elapsed(), answer.as_ref().err());
+        match answer {
+            Ok(body) => json_response(StatusCode::OK, body),
+            Err(e) => query_failure(&e),
+        }
+    }
+
+    async fn query(&self, params: &Params) -> Response<Full<Bytes>> {
         let Some(query) = param(params, "query") else {
             return bad_data("missing parameter \"query\"");
         };
@@ -168,25 +194,10 @@ impl Api {
             Ok(t) => t,
             Err(e) => return bad_data(&e),
         };
-        match instant_query(self.storage.as_ref(), query, at) {
-            Ok(QueryValue::Scalar(v)) => {
-                success(json!({"resultType": "scalar", "result": [seconds(at), value_text(v)]}))
-            }
-            Ok(QueryValue::Vector(points)) => {
-                let result: Vec<Value> = points
-                    .iter()
-                    .map(|(labels, v)| json!({"metric": metric(labels), "value": [seconds(at), value_text(*v)]}))
-                    .collect();
-                success(json!({"resultType": "vector", "result": result}))
-            }
-            Ok(QueryValue::Matrix(series)) => {
-                success(json!({"resultType": "matrix", "result": matrix(&series)}))
-            }
-            Err(e) => bad_data(&e.0),
-        }
+        self.evaluate(query, QueryTime::Instant { at }, at).await
     }
 
-    fn query_range(&self, params: &Params) -> Response<Full<Bytes>> {
+    async fn query_range(&self, params: &Params) -> Response<Full<Bytes>> {
         let Some(query) = param(params, "query") else {
             return bad_data("missing parameter \"query\"");
         };
@@ -204,41 +215,72 @@ impl Api {
         let Some(step) = step.filter(|s| *s > 0) else {
             return bad_data("invalid parameter \"step\": a positive duration such as 15s or 1.5");
         };
-        match range_query(self.storage.as_ref(), query, start, end, step) {
-            Ok(series) => success(json!({"resultType": "matrix", "result": matrix(&series)})),
-            Err(e) => bad_data(&e.0),
+        self.evaluate(query, QueryTime::Range { start, end, step }, end)
+            .await
+    }
+
+    /// The series `match[]` selects between `start` and `end` (all time where not given), or
+    /// every series when `match[]` is absent and `optional` allows it.
+    async fn matched_series(
+        &self,
+        params: &Params,
+        optional: bool,
+    ) -> Result<Vec<SeriesLabels>, Response<Full<Bytes>>> {
+        let selectors: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| k == "match[]")
+            .map(|(_, v)| v.clone())
+            .collect();
+        if selectors.is_empty() && !optional {
+            return Err(bad_data("no match[] parameter provided"));
+        }
+        let (start, end) = match (
+            time_param(params, "start", i64::MIN),
+            time_param(params, "end", i64::MAX),
+        ) {
+            (Ok(s), Ok(e)) => (s, e),
+            (Err(e), _) | (_, Err(e)) => return Err(bad_data(&e)),
+        };
+        if selectors.is_empty() {
+            return Ok(self.storage.series(&[], start, end));
+        }
+        self.engine
+            .series(Arc::clone(&self.storage), selectors, start, end)
+            .await
+            .map_err(|e| query_failure(&e))
+    }
+
+    async fn series(&self, params: &Params) -> Response<Full<Bytes>> {
+        match self.matched_series(params, false).await {
+            Ok(series) => json_response(StatusCode::OK, json::series_success(&series)),
+            Err(response) => response,
         }
     }
 
-    fn series(&self, params: &Params) -> Response<Full<Bytes>> {
-        let selectors: Vec<&str> = params
+    /// `/api/v1/labels` (`name` is `None`) and `/api/v1/label/<name>/values`.
+    async fn labels(&self, params: &Params, name: Option<&str>) -> Response<Full<Bytes>> {
+        let narrowed = ["match[]", "start", "end"]
             .iter()
-            .filter(|(k, _)| k == "match[]")
-            .map(|(_, v)| v.as_str())
-            .collect();
-        if selectors.is_empty() {
-            return bad_data("no match[] parameter provided");
+            .any(|p| param(params, p).is_some());
+        if !narrowed {
+            return success(match name {
+                None => json!(self.storage.label_names()),
+                Some(name) => json!(self.storage.label_values(name)),
+            });
         }
-        let now = now_ms();
-        let (start, end) = match (
-            time_param(params, "start", 0),
-            time_param(params, "end", now),
-        ) {
-            (Ok(s), Ok(e)) => (s, e),
-            (Err(e), _) | (_, Err(e)) => return bad_data(&e),
+        let series = match self.matched_series(params, true).await {
+            Ok(series) => series,
+            Err(response) => return response,
         };
-        let mut found: BTreeSet<SeriesLabels> = BTreeSet::new();
-        for selector in selectors {
-            // A selector over the whole range, evaluated through the query engine's matchers.
-            let range_ms = end.saturating_sub(start).max(1);
-            let query = format!("{selector}[{range_ms}ms]");
-            match instant_query(self.storage.as_ref(), &query, end) {
-                Ok(QueryValue::Matrix(series)) => found.extend(series.into_iter().map(|(l, _)| l)),
-                Ok(_) => return bad_data(&format!("{selector:?} is not a series selector")),
-                Err(e) => return bad_data(&e.0),
-            }
-        }
-        success(json!(found.iter().map(metric).collect::<Vec<_>>()))
+        let found: BTreeSet<&str> = series
+            .iter()
+            .flat_map(|labels| labels.iter())
+            .filter_map(|(n, v)| match name {
+                None => Some(n.as_str()),
+                Some(name) => (n == name).then_some(v.as_str()),
+            })
+            .collect();
+        success(json!(found))
     }
 
     fn targets(&self) -> Response<Full<Bytes>> {
@@ -273,19 +315,6 @@ impl Api {
     }
 }
 
-fn matrix(series: &[Series]) -> Vec<Value> {
-    series
-        .iter()
-        .map(|(labels, samples)| {
-            let values: Vec<Value> = samples
-                .iter()
-                .map(|(t, v)| json!([seconds(*t), value_text(*v)]))
-                .collect();
-            json!({"metric": metric(labels), "values": values})
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,9 +324,5 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_764_265_800_123), "2025-11-27T17:50:00.123Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(value_text(1e6), "1000000");
-        assert_eq!(value_text(0.1), "0.1");
-        assert_eq!(value_text(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(value_text(f64::NAN), "NaN");
     }
 }

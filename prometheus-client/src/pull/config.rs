@@ -5,15 +5,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-/// Limits on one scrape, named as in Prometheus' `scrape_config`. Zero means no limit.
+use super::query::QueryLimits;
+
+/// Limits on one scrape, named as in Prometheus' `scrape_config`. Zero means no limit, but
+/// for the body, which is always bounded.
 ///
 /// ```
 /// let limits = prometheus_client::pull::Limits { sample_limit: 1000, ..Default::default() };
 /// assert_eq!(limits.label_limit, 0);
+/// assert_eq!(limits.body_size_limit, 64 << 20);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes of body, counted after gzip decompression.
+    /// Bytes of body, counted as received and again after gzip decompression (default and
+    /// zero: 64 MiB, [`Limits::DEFAULT_BODY_SIZE_LIMIT`]).
     pub body_size_limit: usize,
     /// Samples in one scrape.
     pub sample_limit: usize,
@@ -23,6 +28,35 @@ pub struct Limits {
     pub label_name_length_limit: usize,
     /// Bytes in one label value.
     pub label_value_length_limit: usize,
+    /// Series of this target the store may hold (those of the last scrapes within the
+    /// retention); a scrape that would add more is refused whole.
+    pub series_limit: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_size_limit: Self::DEFAULT_BODY_SIZE_LIMIT,
+            sample_limit: 0,
+            label_limit: 0,
+            label_name_length_limit: 0,
+            label_value_length_limit: 0,
+            series_limit: 0,
+        }
+    }
+}
+
+impl Limits {
+    /// The body size limit when none is given: 64 MiB.
+    pub const DEFAULT_BODY_SIZE_LIMIT: usize = 64 << 20;
+
+    /// The body size limit in force: zero means the default.
+    pub(crate) fn body_size(&self) -> usize {
+        match self.body_size_limit {
+            0 => Self::DEFAULT_BODY_SIZE_LIMIT,
+            n => n,
+        }
+    }
 }
 
 /// One target to scrape.
@@ -101,7 +135,7 @@ impl Target {
     }
 }
 
-/// The whole configuration.
+/// The whole configuration. [`Config::check`] refuses zero durations.
 ///
 /// ```
 /// use std::time::Duration;
@@ -121,6 +155,14 @@ pub struct Config {
     pub retention: Duration,
     /// The targets.
     pub targets: Vec<Target>,
+    /// Series the store holds at most, all targets together (default 1,000,000); a scrape
+    /// that would add more is refused whole. A series costs about 300 bytes plus its labels
+    /// and 16 bytes a sample.
+    pub max_series: usize,
+    /// Limits on each query.
+    pub query: QueryLimits,
+    /// Also scrape the server's own `/metrics` (job `pull`).
+    pub scrape_self: bool,
 }
 
 impl Default for Config {
@@ -130,17 +172,75 @@ impl Default for Config {
             scrape_timeout: Duration::from_secs(10),
             retention: Duration::from_secs(3600),
             targets: Vec::new(),
+            max_series: 1_000_000,
+            query: QueryLimits::default(),
+            scrape_self: false,
         }
     }
 }
 
-/// A configuration file that could not be used, with the key at fault.
+/// A configuration that could not be used, naming the key at fault (`targets[0].url`).
+///
+/// ```
+/// use prometheus_client::pull::{Config, ConfigError};
+/// assert_eq!(
+///     Config::from_toml("scrape_interval = \"0s\""),
+///     Err(ConfigError::NotPositive { key: "scrape_interval".into() })
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError(pub String);
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The text is not TOML (the TOML parser's message).
+    Toml(String),
+    /// A key this configuration does not have.
+    UnknownKey {
+        /// The key, with its place.
+        key: String,
+    },
+    /// A required key is absent.
+    Missing {
+        /// The key, with its place.
+        key: String,
+    },
+    /// A value of the wrong kind.
+    Expected {
+        /// The key, with its place.
+        key: String,
+        /// What it must be.
+        what: &'static str,
+    },
+    /// A duration or limit that must be more than zero is zero.
+    NotPositive {
+        /// The key, with its place.
+        key: String,
+    },
+    /// A target URL this server cannot scrape.
+    UnsupportedUrl {
+        /// The key, with its place.
+        key: String,
+        /// The URL.
+        url: String,
+    },
+    /// `scrape_timeout` is longer than `scrape_interval`.
+    TimeoutExceedsInterval,
+}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ConfigError::Toml(e) => write!(f, "not valid TOML: {e}"),
+            ConfigError::UnknownKey { key } => write!(f, "unknown key {key:?}"),
+            ConfigError::Missing { key } => write!(f, "{key}: missing"),
+            ConfigError::Expected { key, what } => write!(f, "{key}: expected {what}"),
+            ConfigError::NotPositive { key } => write!(f, "{key}: must be more than zero"),
+            ConfigError::UnsupportedUrl { key, url } => {
+                write!(f, "{key}: only http:// URLs are scraped, not {url:?}")
+            }
+            ConfigError::TimeoutExceedsInterval => {
+                f.write_str("scrape_timeout must not exceed scrape_interval")
+            }
+        }
     }
 }
 
@@ -177,13 +277,19 @@ impl Config {
         self
     }
 
-    /// Reads a TOML configuration.
+    /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
+    /// the keys of [`QueryLimits`], and `[[targets]]` tables with `url`, `job`, `labels`,
+    /// `honor_labels`, `honor_timestamps` and the keys of [`Limits`].
     ///
     /// ```
     /// use prometheus_client::pull::Config;
     /// let config = Config::from_toml(r#"
     ///     scrape_interval = "2s"
     ///     retention = "30m"
+    ///     max_series = 100000
+    ///     [query]
+    ///     timeout = "30s"
+    ///     max_samples = 1000000
     ///     [[targets]]
     ///     url = "http://127.0.0.1:9100/metrics"
     ///     job = "node"
@@ -191,22 +297,34 @@ impl Config {
     ///     labels = { env = "dev" }
     /// "#)?;
     /// assert_eq!(config.targets[0].limits.sample_limit, 5000);
+    /// assert_eq!(config.query.max_samples, 1_000_000);
     /// assert!(Config::from_toml("scrape_interval = \"2 weeks\"").is_err());
     /// # Ok::<(), prometheus_client::pull::ConfigError>(())
     /// ```
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
         let table: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| ConfigError(format!("not valid TOML: {e}")))?;
+            .map_err(|e: toml::de::Error| ConfigError::Toml(e.to_string()))?;
         let mut config = Config::default();
         for (key, value) in &table {
             match key.as_str() {
-                "scrape_interval" => config = config.scrape_interval(duration_at(key, value)?),
-                "scrape_timeout" => config.scrape_timeout = duration_at(key, value)?,
-                "retention" => config.retention = duration_at(key, value)?,
+                "scrape_interval" => {
+                    config = config.scrape_interval(positive_duration(key, value)?)
+                }
+                "scrape_timeout" => config.scrape_timeout = positive_duration(key, value)?,
+                "retention" => config.retention = positive_duration(key, value)?,
+                "max_series" => config.max_series = positive_count(key, value)?,
+                "query" => config.query = query_from(value)?,
+                "scrape_self" => {
+                    config.scrape_self = value.as_bool().ok_or_else(|| ConfigError::Expected {
+                        key: key.clone(),
+                        what: "true or false",
+                    })?
+                }
                 "targets" => {
-                    let list = value.as_array().ok_or_else(|| {
-                        ConfigError("targets: expected [[targets]] tables".into())
+                    let list = value.as_array().ok_or_else(|| ConfigError::Expected {
+                        key: key.clone(),
+                        what: "[[targets]] tables",
                     })?;
                     for (i, item) in list.iter().enumerate() {
                         config
@@ -214,84 +332,143 @@ impl Config {
                             .push(target_from(&format!("targets[{i}]"), item)?);
                     }
                 }
-                other => return Err(ConfigError(format!("unknown key {other:?}"))),
+                other => return Err(ConfigError::UnknownKey { key: other.into() }),
             }
         }
-        if config.scrape_timeout > config.scrape_interval {
-            return Err(ConfigError(
-                "scrape_timeout must not exceed scrape_interval".into(),
-            ));
-        }
+        config.check()?;
         Ok(config)
+    }
+
+    /// Refuses what no scrape loop can run with: a zero interval or timeout, a timeout longer
+    /// than the interval. [`PullServer::start`](super::PullServer::start) calls it too.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("scrape_interval", self.scrape_interval),
+            ("scrape_timeout", self.scrape_timeout),
+            ("retention", self.retention),
+            ("query.timeout", self.query.timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::NotPositive { key: key.into() });
+            }
+        }
+        if self.scrape_timeout > self.scrape_interval {
+            return Err(ConfigError::TimeoutExceedsInterval);
+        }
+        Ok(())
     }
 }
 
+fn table_at<'t>(key: &str, value: &'t toml::Value) -> Result<&'t toml::Table, ConfigError> {
+    value.as_table().ok_or_else(|| ConfigError::Expected {
+        key: key.into(),
+        what: "a table",
+    })
+}
+
+fn query_from(value: &toml::Value) -> Result<QueryLimits, ConfigError> {
+    let mut limits = QueryLimits::default();
+    for (key, v) in table_at("query", value)? {
+        let at = format!("query.{key}");
+        match key.as_str() {
+            "max_samples" => limits.max_samples = positive_count(&at, v)?,
+            "max_length" => limits.max_length = positive_count(&at, v)?,
+            "max_depth" => limits.max_depth = positive_count(&at, v)?,
+            "max_concurrency" => limits.max_concurrency = positive_count(&at, v)?,
+            "timeout" => limits.timeout = positive_duration(&at, v)?,
+            _ => return Err(ConfigError::UnknownKey { key: at }),
+        }
+    }
+    Ok(limits)
+}
+
 fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
-    let table = value
-        .as_table()
-        .ok_or_else(|| ConfigError(format!("{at}: expected a table")))?;
-    let text = |key: &str| -> Result<Option<String>, ConfigError> {
-        table
-            .get(key)
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| ConfigError(format!("{at}.{key}: expected a string")))
+    let table = table_at(at, value)?;
+    let text = |key: &str, v: &toml::Value| -> Result<String, ConfigError> {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ConfigError::Expected {
+                key: format!("{at}.{key}"),
+                what: "a string",
             })
-            .transpose()
     };
-    let url = text("url")?.ok_or_else(|| ConfigError(format!("{at}.url: missing")))?;
+    let url = match table.get("url") {
+        Some(v) => text("url", v)?,
+        None => {
+            return Err(ConfigError::Missing {
+                key: format!("{at}.url"),
+            })
+        }
+    };
     if !url.starts_with("http://") {
-        return Err(ConfigError(format!(
-            "{at}.url: only http:// URLs are scraped, not {url:?}"
-        )));
+        return Err(ConfigError::UnsupportedUrl {
+            key: format!("{at}.url"),
+            url,
+        });
     }
     let mut target = Target::new(url);
     for (key, v) in table {
+        let key_at = format!("{at}.{key}");
         let flag = || {
-            v.as_bool()
-                .ok_or_else(|| ConfigError(format!("{at}.{key}: expected true or false")))
+            v.as_bool().ok_or_else(|| ConfigError::Expected {
+                key: key_at.clone(),
+                what: "true or false",
+            })
         };
-        let count = || {
-            v.as_integer()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| {
-                    ConfigError(format!("{at}.{key}: expected a whole number of 0 or more"))
-                })
-        };
+        let limits = &mut target.limits;
         match key.as_str() {
             "url" => {}
-            "job" => target.job = text("job")?.unwrap_or_default(),
+            "job" => target.job = text(key, v)?,
             "honor_labels" => target.honor_labels = flag()?,
             "honor_timestamps" => target.honor_timestamps = flag()?,
-            "body_size_limit" => target.limits.body_size_limit = count()?,
-            "sample_limit" => target.limits.sample_limit = count()?,
-            "label_limit" => target.limits.label_limit = count()?,
-            "label_name_length_limit" => target.limits.label_name_length_limit = count()?,
-            "label_value_length_limit" => target.limits.label_value_length_limit = count()?,
+            "body_size_limit" => limits.body_size_limit = positive_count(&key_at, v)?,
+            "sample_limit" => limits.sample_limit = count(&key_at, v)?,
+            "label_limit" => limits.label_limit = count(&key_at, v)?,
+            "label_name_length_limit" => limits.label_name_length_limit = count(&key_at, v)?,
+            "label_value_length_limit" => limits.label_value_length_limit = count(&key_at, v)?,
+            "series_limit" => limits.series_limit = count(&key_at, v)?,
             "labels" => {
-                let labels = v
-                    .as_table()
-                    .ok_or_else(|| ConfigError(format!("{at}.labels: expected a table")))?;
-                for (name, value) in labels {
-                    let value = value.as_str().ok_or_else(|| {
-                        ConfigError(format!("{at}.labels.{name}: expected a string"))
-                    })?;
-                    target.labels.insert(name.clone(), value.to_owned());
+                for (name, value) in table_at(&key_at, v)? {
+                    let value = text(&format!("labels.{name}"), value)?;
+                    target.labels.insert(name.clone(), value);
                 }
             }
-            other => return Err(ConfigError(format!("{at}: unknown key {other:?}"))),
+            _ => return Err(ConfigError::UnknownKey { key: key_at }),
         }
     }
     Ok(target)
 }
 
-fn duration_at(key: &str, value: &toml::Value) -> Result<Duration, ConfigError> {
-    value.as_str().and_then(parse_duration).ok_or_else(|| {
-        ConfigError(format!(
-            "{key}: expected a duration such as \"15s\", \"500ms\", \"1m\", \"2h\""
-        ))
-    })
+fn count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
+    value
+        .as_integer()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ConfigError::Expected {
+            key: key.into(),
+            what: "a whole number of 0 or more",
+        })
+}
+
+fn positive_count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
+    match count(key, value)? {
+        0 => Err(ConfigError::NotPositive { key: key.into() }),
+        n => Ok(n),
+    }
+}
+
+fn positive_duration(key: &str, value: &toml::Value) -> Result<Duration, ConfigError> {
+    let duration =
+        value
+            .as_str()
+            .and_then(parse_duration)
+            .ok_or_else(|| ConfigError::Expected {
+                key: key.into(),
+                what: "a duration such as \"15s\", \"500ms\", \"1m\", \"2h\"",
+            })?;
+    if duration.is_zero() {
+        return Err(ConfigError::NotPositive { key: key.into() });
+    }
+    Ok(duration)
 }
 
 /// Parses a Prometheus-style duration: a whole number and a unit (`ms`, `s`, `m`, `h`, `d`),
@@ -336,7 +513,7 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_key() {
-        let err = |text: &str| Config::from_toml(text).expect_err("invalid").0;
+        let err = |text: &str| Config::from_toml(text).expect_err("invalid").to_string();
         assert!(err("[[targets]]\njob = \"x\"").contains("targets[0].url: missing"));
         assert!(err("[[targets]]\nurl = \"https://a/metrics\"").contains("only http://"));
         assert!(err("[[targets]]\nurl = \"http://a/m\"\nsample_limit = -1")
@@ -346,6 +523,28 @@ mod tests {
             err("scrape_interval = \"1s\"\nscrape_timeout = \"2s\"").contains("must not exceed")
         );
         assert!(err("not toml ===").contains("not valid TOML"));
+        assert_eq!(
+            Config::from_toml("[[targets]]\nurl = \"http://a/m\"\nbody_size_limit = 0"),
+            Err(ConfigError::NotPositive {
+                key: "targets[0].body_size_limit".into()
+            })
+        );
+        assert_eq!(
+            Config::from_toml("[query]\ntimeout = \"0s\""),
+            Err(ConfigError::NotPositive {
+                key: "query.timeout".into()
+            })
+        );
+        assert_eq!(
+            Config::from_toml("[query]\nmax_sample = 3"),
+            Err(ConfigError::UnknownKey {
+                key: "query.max_sample".into()
+            })
+        );
+        assert!(Config::new()
+            .scrape_timeout(Duration::ZERO)
+            .check()
+            .is_err());
     }
 
     #[test]

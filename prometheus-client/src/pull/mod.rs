@@ -29,6 +29,8 @@
 
 mod api;
 mod config;
+mod instruments;
+mod json;
 mod query;
 mod scrape;
 mod storage;
@@ -45,19 +47,24 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{parse_duration, Config, ConfigError, Limits, Target};
-pub use query::{instant_query, range_query, QueryError, QueryValue, LOOKBACK_MS};
-pub use scrape::{ScrapeError, ACCEPT};
+pub use query::{
+    instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
+    MAX_POINTS_PER_SERIES,
+};
+pub use scrape::{ScrapeError, ACCEPT, MAX_FUTURE_MS};
 pub use storage::{
-    is_stale, series_labels, AppendStats, Matcher, MemoryStorage, Series, SeriesLabels, Storage,
-    STALE_NAN,
+    is_stale, series_labels, AppendError, AppendStats, Matcher, MemoryStorage, SelectError,
+    SelectLimits, Series, SeriesLabels, Storage, STALE_NAN,
 };
 pub use target::TargetStatus;
 
-use crate::http::{serve_connections, ConnectionLimits};
+use crate::http::{serve_connections, ConnectionLimits, MetricsService};
+use instruments::Instruments;
 
 /// A running pull server: one scrape task per target, a retention task, and the HTTP API.
 pub struct PullServer {
     storage: Arc<dyn Storage>,
+    engine: Arc<QueryEngine>,
     targets: Vec<Arc<Mutex<TargetStatus>>>,
     api_addr: SocketAddr,
     stop: watch::Sender<bool>,
@@ -68,22 +75,33 @@ pub struct PullServer {
 impl PullServer {
     /// Starts scraping with an in-memory store, and serves the API on `listen`.
     pub async fn start(config: Config, listen: impl ToSocketAddrs) -> io::Result<PullServer> {
-        Self::start_with_storage(config, listen, Arc::new(MemoryStorage::default())).await
+        let storage = Arc::new(MemoryStorage::with_max_series(config.max_series));
+        Self::start_with_storage(config, listen, storage).await
     }
 
-    /// Starts scraping into `storage`, and serves the API on `listen`.
+    /// Starts scraping into `storage`, and serves the API (and the server's own metrics, on
+    /// `/metrics`) on `listen`. A configuration that [`Config::check`] refuses is an
+    /// `InvalidInput` error. `storage` keeps its own series limit; `config.max_series`
+    /// applies to the store [`start`](PullServer::start) makes.
     pub async fn start_with_storage(
         config: Config,
         listen: impl ToSocketAddrs,
         storage: Arc<dyn Storage>,
     ) -> io::Result<PullServer> {
+        config
+            .check()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let instruments = Instruments::new().map_err(io::Error::other)?;
         let listener = TcpListener::bind(listen).await?;
         let api_addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut targets = Vec::new();
-        let timeout = config.scrape_timeout.min(config.scrape_interval);
-        for target in &config.targets {
+        let mut scraped = config.targets.clone();
+        if config.scrape_self {
+            scraped.push(Target::new(format!("http://{api_addr}/metrics")).job("pull"));
+        }
+        for target in scraped {
             let status = Arc::new(Mutex::new(TargetStatus {
                 target: target.clone(),
                 up: None,
@@ -95,11 +113,16 @@ impl PullServer {
                 duplicates: 0,
             }));
             targets.push(Arc::clone(&status));
+            let context = target::LoopContext {
+                interval: config.scrape_interval,
+                timeout: config.scrape_timeout.min(config.scrape_interval),
+                retention: config.retention,
+                storage: Arc::clone(&storage),
+                instruments: instruments.clone(),
+            };
             tasks.push(tokio::spawn(target::run(
-                target.clone(),
-                config.scrape_interval,
-                timeout,
-                Arc::clone(&storage),
+                target,
+                context,
                 status,
                 stopped.clone(),
             )));
@@ -107,10 +130,15 @@ impl PullServer {
         tasks.push(tokio::spawn(retention(
             Arc::clone(&storage),
             config.retention,
+            instruments.clone(),
             stopped.clone(),
         )));
+        let engine = Arc::new(QueryEngine::new(config.query));
         let api = api::Api {
             storage: Arc::clone(&storage),
+            engine: Arc::clone(&engine),
+            metrics: MetricsService::new(instruments.registry.clone()),
+            instruments,
             targets: targets.clone(),
         };
         let limits = ConnectionLimits {
@@ -132,6 +160,7 @@ impl PullServer {
         ));
         Ok(PullServer {
             storage,
+            engine,
             targets,
             api_addr,
             stop,
@@ -155,9 +184,11 @@ impl PullServer {
         self.targets.iter().map(|t| t.lock().clone()).collect()
     }
 
-    /// Evaluates `promql` now.
+    /// Evaluates `promql` now, within the configured [`QueryLimits`] (the calling thread
+    /// waits; the query runs on a thread of its own).
     pub fn query(&self, promql: &str) -> Result<QueryValue, QueryError> {
-        instant_query(self.storage.as_ref(), promql, target::now_ms())
+        self.engine
+            .instant(self.storage.as_ref(), promql, target::now_ms())
     }
 
     /// Waits until every target has finished at least `n` more scrapes than now.
@@ -193,13 +224,20 @@ impl std::fmt::Debug for PullServer {
 }
 
 /// Drops samples older than the retention, once a minute (or retention/10, if shorter).
-async fn retention(storage: Arc<dyn Storage>, keep: Duration, mut stop: watch::Receiver<bool>) {
+async fn retention(
+    storage: Arc<dyn Storage>,
+    keep: Duration,
+    instruments: Instruments,
+    mut stop: watch::Receiver<bool>,
+) {
     let every = (keep / 10).clamp(Duration::from_millis(100), Duration::from_secs(60));
     let keep_ms = i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(every) => storage.drop_before(target::now_ms().saturating_sub(keep_ms)),
+            () = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
         }
+        storage.drop_before(target::now_ms().saturating_sub(keep_ms));
+        instruments.series(storage.series_count());
     }
 }

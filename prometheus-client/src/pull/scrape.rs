@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -13,7 +13,9 @@ use tokio::net::TcpStream;
 
 use super::config::{Limits, Target};
 use super::storage::{series_labels, SeriesLabels};
-use crate::parse::{format_for_content_type, Entry, ParseError, Parser, FALLBACK_FORMAT};
+use crate::parse::{
+    format_for_content_type, Entry, ParseError, ParseErrorKind, Parser, FALLBACK_FORMAT,
+};
 
 /// The `Accept` header Prometheus 2.x sends.
 pub const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
@@ -46,6 +48,12 @@ pub enum ScrapeError {
     LabelNameLength(usize),
     /// A label value longer than `label_value_length_limit`.
     LabelValueLength(usize),
+    /// A sample names a label twice, such as `a{__name__="b"}` (`__name__` is its name).
+    DuplicateLabel(String),
+    /// The scrape would give the target more series than its `series_limit`.
+    SeriesLimit(usize),
+    /// The scrape would give the store more series than its `max_series`.
+    StoreFull(usize),
 }
 
 impl fmt::Display for ScrapeError {
@@ -72,28 +80,100 @@ impl fmt::Display for ScrapeError {
             ScrapeError::LabelValueLength(limit) => {
                 write!(f, "label value length limit of {limit} exceeded")
             }
+            ScrapeError::DuplicateLabel(name) => {
+                write!(f, "label name {name:?} is not unique: invalid sample")
+            }
+            ScrapeError::SeriesLimit(limit) => {
+                write!(f, "series limit of {limit} for this target exceeded")
+            }
+            ScrapeError::StoreFull(limit) => {
+                write!(f, "the store's limit of {limit} series exceeded")
+            }
         }
     }
 }
 
 impl std::error::Error for ScrapeError {}
 
+impl ScrapeError {
+    /// A short name for the kind of failure, for the `reason` label of the pull server's
+    /// `pull_scrape_failures_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ScrapeError::Url(_) => "url",
+            ScrapeError::Connect(_) => "connect",
+            ScrapeError::Http(_) => "http",
+            ScrapeError::Status(_) => "status",
+            ScrapeError::Timeout(_) => "timeout",
+            ScrapeError::BodyTooLarge(_) => "body_size_limit",
+            ScrapeError::Gzip(_) => "gzip",
+            ScrapeError::Parse(_) => "parse",
+            ScrapeError::SampleLimit(_) => "sample_limit",
+            ScrapeError::LabelLimit(_) => "label_limit",
+            ScrapeError::LabelNameLength(_) => "label_name_length_limit",
+            ScrapeError::LabelValueLength(_) => "label_value_length_limit",
+            ScrapeError::DuplicateLabel(_) => "duplicate_label",
+            ScrapeError::SeriesLimit(_) => "series_limit",
+            ScrapeError::StoreFull(_) => "max_series",
+        }
+    }
+}
+
+/// How far ahead of the scrape's time a sample's own timestamp may be, as in Prometheus.
+pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
+
 /// The samples of a successful scrape, labelled and timestamped, ready to store.
 #[derive(Debug, Default)]
 pub(crate) struct Scraped {
     pub(crate) samples: Vec<(SeriesLabels, i64, f64)>,
+    /// Samples dropped for a timestamp more than [`MAX_FUTURE_MS`] ahead.
+    pub(crate) too_far_ahead: usize,
 }
 
-/// Scrapes `target` once; `now` (ms) stamps samples without their own timestamp.
+/// A scrape that stored nothing, and how many samples the target had sent by then (all of
+/// them, when only a limit was exceeded), as `scrape_samples_scraped` reports it.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) error: ScrapeError,
+    pub(crate) samples_seen: usize,
+}
+
+impl From<ScrapeError> for Refused {
+    fn from(error: ScrapeError) -> Self {
+        Refused {
+            error,
+            samples_seen: 0,
+        }
+    }
+}
+
+/// Scrapes `target` once; `now` (ms) stamps samples without their own timestamp. Fetching
+/// and parsing both happen within `timeout`; parsing runs on a blocking thread, off the
+/// async workers.
 pub(crate) async fn scrape(
     target: &Target,
     timeout: Duration,
     now: i64,
-) -> Result<Scraped, ScrapeError> {
-    let body = tokio::time::timeout(timeout, fetch(target, timeout))
+) -> Result<Scraped, Refused> {
+    let deadline = Instant::now() + timeout;
+    let work = async {
+        let (body, content_type) = fetch(target, timeout).await?;
+        let target = target.clone();
+        tokio::task::spawn_blocking(move || {
+            samples(
+                &target,
+                &body,
+                content_type.as_deref(),
+                now,
+                (deadline, timeout),
+            )
+        })
         .await
-        .map_err(|_| ScrapeError::Timeout(timeout))??;
-    samples(target, &body.0, body.1.as_deref(), now)
+        .unwrap_or_else(|e| Err(ScrapeError::Http(format!("parsing failed: {e}")).into()))
+    };
+    tokio::time::timeout_at(deadline.into(), work)
+        .await
+        .unwrap_or_else(|_| Err(ScrapeError::Timeout(timeout).into()))
 }
 
 /// Fetches the body (decompressed) and its content type.
@@ -148,77 +228,114 @@ async fn fetch(
     let content_type = header_text(header::CONTENT_TYPE);
     let gzip =
         header_text(header::CONTENT_ENCODING).is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
-    let limit = target.limits.body_size_limit;
+    let limit = target.limits.body_size();
     let mut body = response.into_body();
     let mut raw = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ScrapeError::Http(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
-            raw.extend_from_slice(&data);
-            if limit > 0 && raw.len() > limit {
+            if raw.len() + data.len() > limit {
                 return Err(ScrapeError::BodyTooLarge(limit));
             }
+            raw.extend_from_slice(&data);
         }
     }
     if !gzip {
         return Ok((raw, content_type));
     }
     // Decompress at most one byte past the limit: a gzip bomb stops there.
-    let cap = if limit > 0 {
-        limit as u64 + 1
-    } else {
-        u64::MAX
-    };
     let mut plain = Vec::new();
     flate2::read::GzDecoder::new(&raw[..])
-        .take(cap)
+        .take(limit as u64 + 1)
         .read_to_end(&mut plain)
         .map_err(|e| ScrapeError::Gzip(e.to_string()))?;
-    if limit > 0 && plain.len() > limit {
+    if plain.len() > limit {
         return Err(ScrapeError::BodyTooLarge(limit));
     }
     Ok((plain, content_type))
 }
 
-/// Parses a body into labelled samples, applying the target's labels and limits.
+/// Parses a body into labelled samples, applying the target's labels and limits. A limit
+/// exceeded refuses the whole scrape, but the rest of the body is still counted, as
+/// Prometheus counts it for `scrape_samples_scraped`.
 fn samples(
     target: &Target,
     body: &[u8],
     content_type: Option<&str>,
     now: i64,
-) -> Result<Scraped, ScrapeError> {
+    (deadline, timeout): (Instant, Duration),
+) -> Result<Scraped, Refused> {
     let format = content_type
         .and_then(format_for_content_type)
         .unwrap_or(FALLBACK_FORMAT);
+    let limits = &target.limits;
     let own_labels = target_labels(target);
     let mut scraped = Scraped::default();
-    for entry in Parser::new(body, format) {
-        let Entry::Sample(sample) = entry.map_err(ScrapeError::Parse)? else {
+    let mut seen = 0;
+    let mut refused: Option<ScrapeError> = None;
+    for entry in Parser::new(body, format).label_limit(limits.label_limit) {
+        let refuse = |error, samples_seen| Refused {
+            error,
+            samples_seen,
+        };
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if e.kind == ParseErrorKind::TooManyLabels(limits.label_limit) => {
+                return Err(refuse(ScrapeError::LabelLimit(limits.label_limit), seen))
+            }
+            Err(e) => return Err(refuse(refused.unwrap_or(ScrapeError::Parse(e)), seen)),
+        };
+        let Entry::Sample(sample) = entry else {
             continue;
         };
+        seen += 1;
+        if seen % 4096 == 0 && Instant::now() >= deadline {
+            return Err(refuse(ScrapeError::Timeout(timeout), seen));
+        }
+        if refused.is_some() {
+            continue;
+        }
+        if limits.sample_limit > 0 && seen > limits.sample_limit {
+            // Keep reading, to count what the target sent.
+            refused = Some(ScrapeError::SampleLimit(limits.sample_limit));
+            scraped.samples = Vec::new();
+            continue;
+        }
         let mut labels: Vec<(String, String)> = Vec::new();
         labels.push(("__name__".to_owned(), sample.name.to_owned()));
         for label in sample.labels.iter() {
+            if label.name == "__name__" {
+                return Err(refuse(
+                    ScrapeError::DuplicateLabel(label.name.to_owned()),
+                    seen,
+                ));
+            }
             // An empty value is the same as no label, in Prometheus.
             if !label.value.is_empty() {
                 labels.push((label.name.to_owned(), label.value.into_owned()));
             }
         }
         merge_target_labels(&mut labels, &own_labels, target.honor_labels);
-        check_limits(&labels, &target.limits)?;
+        check_limits(&labels, limits).map_err(|e| refuse(e, seen))?;
         let timestamp = match sample.timestamp.and_then(|t| t.as_millis()) {
             Some(t) if target.honor_timestamps => t,
             _ => now,
         };
+        if timestamp > now.saturating_add(MAX_FUTURE_MS) {
+            scraped.too_far_ahead += 1;
+            continue;
+        }
         scraped
             .samples
             .push((series_labels(labels), timestamp, sample.value));
-        let limit = target.limits.sample_limit;
-        if limit > 0 && scraped.samples.len() > limit {
-            return Err(ScrapeError::SampleLimit(limit));
-        }
     }
-    Ok(scraped)
+    match refused {
+        Some(error) => Err(Refused {
+            error,
+            samples_seen: seen,
+        }),
+        None => Ok(scraped),
+    }
 }
 
 /// `job`, `instance` and the target's extra labels.
@@ -273,8 +390,16 @@ fn check_limits(labels: &[(String, String)], limits: &Limits) -> Result<(), Scra
 mod tests {
     use super::*;
 
+    fn far() -> (Instant, Duration) {
+        (
+            Instant::now() + Duration::from_secs(60),
+            Duration::from_secs(60),
+        )
+    }
+
     fn labels_of(body: &str, target: &Target) -> Result<Vec<Vec<(String, String)>>, ScrapeError> {
-        let scraped = samples(target, body.as_bytes(), Some("text/plain"), 1000)?;
+        let scraped = samples(target, body.as_bytes(), Some("text/plain"), 1000, far())
+            .map_err(|r| r.error)?;
         Ok(scraped
             .samples
             .into_iter()
@@ -304,14 +429,14 @@ mod tests {
     #[test]
     fn empty_label_values_are_dropped_and_timestamps_honoured() {
         let target = Target::new("http://h:1/metrics");
-        let scraped = samples(&target, b"a{b=\"\"} 1 5000\n", None, 1000).expect("valid");
+        let scraped = samples(&target, b"a{b=\"\"} 1 5000\n", None, 1000, far()).expect("valid");
         let (labels, t, _) = &scraped.samples[0];
         assert!(!labels.iter().any(|(n, _)| n == "b"));
         assert_eq!(*t, 5000);
         let mut ignoring = target;
         ignoring.honor_timestamps = false;
         assert_eq!(
-            samples(&ignoring, b"a 1 5000\n", None, 1000)
+            samples(&ignoring, b"a 1 5000\n", None, 1000, far())
                 .expect("valid")
                 .samples[0]
                 .1,

@@ -1,8 +1,10 @@
 //! Where scraped samples live: a series index (label set → id, postings per label pair) and
 //! each series' samples in time order, in memory, behind the small [`Storage`] interface.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::RwLock;
 
@@ -85,14 +87,116 @@ pub struct AppendStats {
     pub duplicates: usize,
 }
 
+/// How much one select may return, and until when it may run: a query's remaining budget.
+///
+/// ```
+/// use prometheus_client::pull::SelectLimits;
+/// let limits = SelectLimits { max_samples: 1000, deadline: None };
+/// assert_eq!(limits, SelectLimits::unlimited().max_samples(1000));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SelectLimits {
+    /// Samples the select may return at most.
+    pub max_samples: usize,
+    /// When the select must give up, if ever.
+    pub deadline: Option<Instant>,
+}
+
+impl SelectLimits {
+    /// No limit: everything that matches.
+    pub fn unlimited() -> Self {
+        SelectLimits {
+            max_samples: usize::MAX,
+            deadline: None,
+        }
+    }
+
+    /// The same, returning at most `n` samples.
+    pub fn max_samples(self, n: usize) -> Self {
+        SelectLimits {
+            max_samples: n,
+            ..self
+        }
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// Why a select stopped before it had everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectError {
+    /// It would return more than [`SelectLimits::max_samples`].
+    TooManySamples,
+    /// The deadline passed.
+    Timeout,
+}
+
+impl fmt::Display for SelectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SelectError::TooManySamples => "the select would return too many samples",
+            SelectError::Timeout => "the select ran past its deadline",
+        })
+    }
+}
+
+impl std::error::Error for SelectError {}
+
+/// Why an append stored nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The samples would make the store hold more series than its limit.
+    SeriesLimit {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for AppendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendError::SeriesLimit { limit } => {
+                write!(f, "the store's limit of {limit} series exceeded")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AppendError {}
+
 /// A store of time series. Implementations decide how samples are encoded; scraping and
-/// queries see only this interface.
+/// queries see only this interface. Every method may be called from many threads at once.
 pub trait Storage: Send + Sync + 'static {
-    /// Appends samples `(labels, timestamp in ms, value)`; a sample older than its series'
+    /// Appends samples `(labels, timestamp in ms, value)`, all or nothing: nothing when they
+    /// would create more series than the store may hold. A sample older than its series'
     /// newest is refused and counted, as is another value at the same timestamp.
-    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> AppendStats;
-    /// Every series matching all `matchers`, with its samples in `[start, end]` (ms).
-    fn select(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<Series>;
+    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError>;
+    /// How many series the store holds.
+    fn series_count(&self) -> usize;
+    /// Every series matching all `matchers`, with its samples in `[start, end]` (ms); an error
+    /// as soon as the answer would hold more than `limits.max_samples` samples or the
+    /// deadline has passed.
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<Series>, SelectError>;
+    /// Every series matching all `matchers` with a sample in `[start, end]`, and its newest
+    /// sample there: what an instant selector reads. Limited as [`select`](Storage::select).
+    fn select_latest(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError>;
+    /// The labels of every series matching all `matchers` with a sample in `[start, end]`.
+    fn series(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesLabels>;
     /// Every label name in use.
     fn label_names(&self) -> Vec<String>;
     /// Every value of label `name`.
@@ -101,15 +205,44 @@ pub trait Storage: Send + Sync + 'static {
     fn drop_before(&self, cutoff: i64);
 }
 
-/// The in-memory [`Storage`].
-#[derive(Default)]
+/// The in-memory [`Storage`]. Series whose samples all fall out of the retention are
+/// removed, and their memory is used again.
+///
+/// ```
+/// use prometheus_client::pull::{series_labels, AppendError, MemoryStorage, Storage};
+/// let storage = MemoryStorage::with_max_series(1);
+/// let a = series_labels(vec![("__name__".into(), "a".into())]);
+/// let b = series_labels(vec![("__name__".into(), "b".into())]);
+/// assert!(storage.append(&[(a, 0, 1.0)]).is_ok());
+/// assert_eq!(storage.append(&[(b, 0, 1.0)]), Err(AppendError::SeriesLimit { limit: 1 }));
+/// ```
 pub struct MemoryStorage {
     inner: RwLock<Index>,
+    max_series: usize,
+}
+
+impl Default for MemoryStorage {
+    /// A store of at most 1,000,000 series.
+    fn default() -> Self {
+        Self::with_max_series(1_000_000)
+    }
+}
+
+impl MemoryStorage {
+    /// A store that holds at most `max_series` series.
+    pub fn with_max_series(max_series: usize) -> Self {
+        MemoryStorage {
+            inner: RwLock::default(),
+            max_series,
+        }
+    }
 }
 
 #[derive(Default)]
 struct Index {
+    /// Slots by id; a removed series leaves its slot to the next new one (`free`).
     series: Vec<Option<StoredSeries>>,
+    free: Vec<usize>,
     ids: HashMap<SeriesLabels, usize>,
     postings: HashMap<(String, String), BTreeSet<usize>>,
 }
@@ -124,11 +257,20 @@ impl Index {
         if let Some(id) = self.ids.get(labels) {
             return *id;
         }
-        let id = self.series.len();
-        self.series.push(Some(StoredSeries {
+        let stored = Some(StoredSeries {
             labels: Arc::clone(labels),
             samples: Vec::new(),
-        }));
+        });
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.series[id] = stored;
+                id
+            }
+            None => {
+                self.series.push(stored);
+                self.series.len() - 1
+            }
+        };
         self.ids.insert(Arc::clone(labels), id);
         for pair in labels.iter() {
             self.postings.entry(pair.clone()).or_default().insert(id);
@@ -163,9 +305,44 @@ impl Index {
     }
 }
 
+impl Index {
+    /// The series matching `matchers` that have samples in `[start, end]`, each with those
+    /// samples; an error in place of a window once the deadline has passed.
+    fn matching<'i>(
+        &'i self,
+        matchers: &'i [Matcher],
+        start: i64,
+        end: i64,
+        limits: &'i SelectLimits,
+    ) -> impl Iterator<Item = (&'i StoredSeries, Result<&'i [(i64, f64)], SelectError>)> + 'i {
+        self.candidates(matchers)
+            .into_iter()
+            .filter_map(|id| self.series[id].as_ref())
+            .filter(|s| matchers.iter().all(|m| m.matches(&s.labels)))
+            .filter_map(move |s| {
+                if limits.past_deadline() {
+                    return Some((s, Err(SelectError::Timeout)));
+                }
+                let from = s.samples.partition_point(|(t, _)| *t < start);
+                let to = s.samples.partition_point(|(t, _)| *t <= end);
+                (from < to).then(|| (s, Ok(&s.samples[from..to])))
+            })
+    }
+}
+
 impl Storage for MemoryStorage {
-    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> AppendStats {
+    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError> {
         let mut index = self.inner.write();
+        let new: HashSet<&SeriesLabels> = samples
+            .iter()
+            .map(|(labels, _, _)| labels)
+            .filter(|labels| !index.ids.contains_key(*labels))
+            .collect();
+        if index.ids.len() + new.len() > self.max_series {
+            return Err(AppendError::SeriesLimit {
+                limit: self.max_series,
+            });
+        }
         let mut stats = AppendStats::default();
         for (labels, t, v) in samples {
             let id = index.id_of(labels, &mut stats);
@@ -185,20 +362,62 @@ impl Storage for MemoryStorage {
                 }
             }
         }
-        stats
+        Ok(stats)
     }
 
-    fn select(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<Series> {
+    fn series_count(&self) -> usize {
+        self.inner.read().ids.len()
+    }
+
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<Series>, SelectError> {
+        let index = self.inner.read();
+        let mut budget = limits.max_samples;
+        let mut out = Vec::new();
+        for (series, window) in index.matching(matchers, start, end, &limits) {
+            let window = window?;
+            budget = budget
+                .checked_sub(window.len())
+                .ok_or(SelectError::TooManySamples)?;
+            out.push((Arc::clone(&series.labels), window.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn select_latest(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError> {
+        let index = self.inner.read();
+        let mut out = Vec::new();
+        for (series, window) in index.matching(matchers, start, end, &limits) {
+            let Some(&(t, v)) = window?.last() else {
+                continue;
+            };
+            if out.len() == limits.max_samples {
+                return Err(SelectError::TooManySamples);
+            }
+            out.push((Arc::clone(&series.labels), t, v));
+        }
+        Ok(out)
+    }
+
+    fn series(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesLabels> {
         let index = self.inner.read();
         index
-            .candidates(matchers)
-            .into_iter()
-            .filter_map(|id| index.series[id].as_ref())
-            .filter(|s| matchers.iter().all(|m| m.matches(&s.labels)))
-            .filter_map(|s| {
-                let from = s.samples.partition_point(|(t, _)| *t < start);
-                let to = s.samples.partition_point(|(t, _)| *t <= end);
-                (from < to).then(|| (Arc::clone(&s.labels), s.samples[from..to].to_vec()))
+            .matching(matchers, start, end, &SelectLimits::unlimited())
+            .filter_map(|(series, window)| {
+                window
+                    .is_ok_and(|w| !w.is_empty())
+                    .then(|| Arc::clone(&series.labels))
             })
             .collect()
     }
@@ -234,6 +453,7 @@ impl Storage for MemoryStorage {
         }
         for (id, labels) in emptied {
             let Some(labels) = labels else { continue };
+            index.free.push(id);
             index.ids.remove(&labels);
             for pair in labels.iter() {
                 if let Some(list) = index.postings.get_mut(pair) {
@@ -257,6 +477,15 @@ pub fn series_labels(mut pairs: Vec<(String, String)>) -> SeriesLabels {
 mod tests {
     use super::*;
 
+    fn put(s: &MemoryStorage, samples: &[(SeriesLabels, i64, f64)]) {
+        s.append(samples).expect("within the series limit");
+    }
+
+    fn select(s: &MemoryStorage, matchers: &[Matcher], start: i64, end: i64) -> Vec<Series> {
+        s.select(matchers, start, end, SelectLimits::unlimited())
+            .expect("no limits")
+    }
+
     fn labels(name: &str, job: &str) -> SeriesLabels {
         series_labels(vec![
             ("__name__".into(), name.into()),
@@ -268,13 +497,15 @@ mod tests {
     fn out_of_order_and_duplicates_are_refused_and_counted() {
         let s = MemoryStorage::default();
         let a = labels("up", "x");
-        let stats = s.append(&[
-            (a.clone(), 10, 1.0),
-            (a.clone(), 20, 1.0),
-            (a.clone(), 15, 0.0),
-            (a.clone(), 20, 2.0),
-            (a.clone(), 20, 1.0),
-        ]);
+        let stats = s
+            .append(&[
+                (a.clone(), 10, 1.0),
+                (a.clone(), 20, 1.0),
+                (a.clone(), 15, 0.0),
+                (a.clone(), 20, 2.0),
+                (a.clone(), 20, 1.0),
+            ])
+            .expect("within the series limit");
         assert_eq!(
             stats,
             AppendStats {
@@ -284,31 +515,38 @@ mod tests {
                 duplicates: 1
             }
         );
-        let all = s.select(&[Matcher::Equal("job".into(), "x".into())], 0, 100);
+        let all = select(&s, &[Matcher::Equal("job".into(), "x".into())], 0, 100);
         assert_eq!(all[0].1, vec![(10, 1.0), (20, 1.0)]);
     }
 
     #[test]
     fn matchers_and_ranges_select_series() {
         let s = MemoryStorage::default();
-        s.append(&[
-            (labels("up", "a"), 1, 1.0),
-            (labels("up", "b"), 1, 0.0),
-            (labels("down", "a"), 5, 3.0),
-        ]);
-        let ups = s.select(&[Matcher::Equal("__name__".into(), "up".into())], 0, 10);
+        put(
+            &s,
+            &[
+                (labels("up", "a"), 1, 1.0),
+                (labels("up", "b"), 1, 0.0),
+                (labels("down", "a"), 5, 3.0),
+            ],
+        );
+        let ups = select(&s, &[Matcher::Equal("__name__".into(), "up".into())], 0, 10);
         assert_eq!(ups.len(), 2);
-        let not_a = s.select(&[Matcher::NotEqual("job".into(), "a".into())], 0, 10);
+        let not_a = select(&s, &[Matcher::NotEqual("job".into(), "a".into())], 0, 10);
         assert_eq!(not_a.len(), 1);
         let regex = Matcher::Regex {
             name: "job".into(),
             test: Arc::new(|v| v.starts_with('a')),
             negated: false,
         };
-        assert_eq!(s.select(&[regex], 0, 10).len(), 2);
-        assert!(s
-            .select(&[Matcher::Equal("__name__".into(), "down".into())], 0, 4)
-            .is_empty());
+        assert_eq!(select(&s, &[regex], 0, 10).len(), 2);
+        assert!(select(
+            &s,
+            &[Matcher::Equal("__name__".into(), "down".into())],
+            0,
+            4
+        )
+        .is_empty());
         assert_eq!(s.label_values("job"), ["a", "b"]);
         assert_eq!(s.label_names(), ["__name__", "job"]);
     }
@@ -316,14 +554,60 @@ mod tests {
     #[test]
     fn retention_drops_old_samples_and_empty_series() {
         let s = MemoryStorage::default();
-        s.append(&[
-            (labels("old", "a"), 1, 1.0),
-            (labels("new", "a"), 1, 1.0),
-            (labels("new", "a"), 100, 2.0),
-        ]);
+        put(
+            &s,
+            &[
+                (labels("old", "a"), 1, 1.0),
+                (labels("new", "a"), 1, 1.0),
+                (labels("new", "a"), 100, 2.0),
+            ],
+        );
         s.drop_before(50);
         assert_eq!(s.label_values("__name__"), ["new"]);
-        assert_eq!(s.select(&[], 0, 1000)[0].1, vec![(100, 2.0)]);
+        assert_eq!(select(&s, &[], 0, 1000)[0].1, vec![(100, 2.0)]);
+        assert_eq!(s.series_count(), 1);
+        put(&s, &[(labels("newer", "a"), 100, 1.0)]);
+        assert_eq!(
+            s.inner.read().series.len(),
+            2,
+            "the removed series' slot is used again"
+        );
         assert!(is_stale(f64::from_bits(STALE_NAN)) && !is_stale(f64::NAN));
+    }
+
+    #[test]
+    fn selects_stop_at_their_limits() {
+        let s = MemoryStorage::default();
+        let samples: Vec<_> = (0..10)
+            .flat_map(|t| [(labels("a", "x"), t, 1.0), (labels("b", "x"), t, 2.0)])
+            .collect();
+        put(&s, &samples);
+        let limits = SelectLimits::unlimited();
+        assert_eq!(
+            s.select(&[], 0, 9, limits.max_samples(20)).map(|r| r.len()),
+            Ok(2)
+        );
+        assert_eq!(
+            s.select(&[], 0, 9, limits.max_samples(19)),
+            Err(SelectError::TooManySamples)
+        );
+        let latest = s
+            .select_latest(&[], 0, 4, limits.max_samples(2))
+            .expect("two series");
+        assert_eq!(
+            latest.iter().map(|l| (l.1, l.2)).collect::<Vec<_>>(),
+            [(4, 1.0), (4, 2.0)]
+        );
+        assert_eq!(
+            s.select_latest(&[], 0, 4, limits.max_samples(1)),
+            Err(SelectError::TooManySamples)
+        );
+        let past = SelectLimits {
+            deadline: Some(Instant::now()),
+            ..limits
+        };
+        assert_eq!(s.select(&[], 0, 9, past), Err(SelectError::Timeout));
+        assert_eq!(s.series(&[], 20, 30), Vec::<SeriesLabels>::new());
+        assert_eq!(s.series(&[], 9, 30).len(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! The scrape loop of one target: scrape every interval, store all or nothing, record `up`
 //! and the other synthetic series, and mark series that disappear as stale.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -9,8 +9,9 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use super::config::Target;
-use super::scrape::{scrape, target_labels};
-use super::storage::{series_labels, AppendStats, SeriesLabels, Storage, STALE_NAN};
+use super::instruments::Instruments;
+use super::scrape::{scrape, target_labels, ScrapeError, Scraped};
+use super::storage::{series_labels, AppendError, AppendStats, SeriesLabels, Storage, STALE_NAN};
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
@@ -40,18 +41,55 @@ pub struct TargetStatus {
     pub duplicates: u64,
 }
 
+/// What a target's loop needs besides the target.
+pub(crate) struct LoopContext {
+    pub(crate) interval: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) retention: Duration,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) instruments: Instruments,
+}
+
+/// The series a target has in the store, and when each was last scraped (ms), for its
+/// `series_limit`: entries older than the retention are gone from the store too.
+#[derive(Default)]
+struct OwnSeries {
+    last_seen: HashMap<SeriesLabels, i64>,
+}
+
+impl OwnSeries {
+    /// Whether `current` fits in `limit` (0: no limit) with the series still retained.
+    fn admits(&mut self, current: &HashSet<SeriesLabels>, limit: usize, cutoff: i64) -> bool {
+        if limit == 0 {
+            return true;
+        }
+        self.last_seen.retain(|_, seen| *seen >= cutoff);
+        let new = current
+            .iter()
+            .filter(|l| !self.last_seen.contains_key(*l))
+            .count();
+        self.last_seen.len() + new <= limit
+    }
+
+    fn record(&mut self, current: &HashSet<SeriesLabels>, limit: usize, t: i64) {
+        if limit > 0 {
+            for labels in current {
+                self.last_seen.insert(Arc::clone(labels), t);
+            }
+        }
+    }
+}
+
 /// Runs the loop until `stop` turns true.
 pub(crate) async fn run(
     target: Target,
-    interval: Duration,
-    timeout: Duration,
-    storage: Arc<dyn Storage>,
+    context: LoopContext,
     status: Arc<Mutex<TargetStatus>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(interval);
+    let mut ticker = tokio::time::interval(context.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut previous: HashSet<SeriesLabels> = HashSet::new();
+    let mut state = LoopState::default();
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -60,70 +98,144 @@ pub(crate) async fn run(
         if *stop.borrow() {
             return;
         }
-        scrape_once(&target, timeout, storage.as_ref(), &status, &mut previous).await;
+        scrape_once(&target, &context, &status, &mut state).await;
     }
+}
+
+/// What a target's loop carries from one scrape to the next.
+#[derive(Default)]
+struct LoopState {
+    /// The series of the last scrape: those missing from the next get stale markers.
+    previous: HashSet<SeriesLabels>,
+    own: OwnSeries,
+}
+
+/// One scrape's outcome, before the synthetic series are written.
+struct Outcome {
+    error: Option<ScrapeError>,
+    samples_seen: usize,
+    series_added: usize,
+    stats: AppendStats,
+    current: HashSet<SeriesLabels>,
 }
 
 async fn scrape_once(
     target: &Target,
-    timeout: Duration,
-    storage: &dyn Storage,
+    context: &LoopContext,
     status: &Mutex<TargetStatus>,
-    previous: &mut HashSet<SeriesLabels>,
+    state: &mut LoopState,
 ) {
     let started = Instant::now();
     let t = now_ms();
-    let result = scrape(target, timeout, t).await;
-    let duration = started.elapsed();
-    let (up, scraped_count, stats, error, current) = match result {
-        Ok(scraped) => {
-            let stats = storage.append(&scraped.samples);
-            let current: HashSet<SeriesLabels> = scraped
-                .samples
-                .iter()
-                .map(|(l, _, _)| Arc::clone(l))
-                .collect();
-            (1.0, scraped.samples.len(), stats, String::new(), current)
-        }
-        // Nothing of a failed scrape is stored; every series it had before goes stale.
-        Err(e) => (
-            0.0,
-            0,
-            AppendStats::default(),
-            e.to_string(),
-            HashSet::new(),
+    let storage = context.storage.as_ref();
+    let instruments = &context.instruments;
+    let result = scrape(target, context.timeout, t).await;
+    let retention_ms = i64::try_from(context.retention.as_millis()).unwrap_or(i64::MAX);
+    let outcome = match result {
+        Ok(scraped) => store(
+            target,
+            storage,
+            scraped,
+            state,
+            t,
+            retention_ms,
+            instruments,
         ),
+        Err(refused) => Outcome {
+            error: Some(refused.error),
+            samples_seen: refused.samples_seen,
+            series_added: 0,
+            stats: AppendStats::default(),
+            current: HashSet::new(),
+        },
     };
+    // Nothing of a failed scrape is stored; every series it had before goes stale.
     let stale = f64::from_bits(STALE_NAN);
-    let mut markers: Vec<(SeriesLabels, i64, f64)> = previous
-        .difference(&current)
+    let mut markers: Vec<(SeriesLabels, i64, f64)> = state
+        .previous
+        .difference(&outcome.current)
         .map(|labels| (Arc::clone(labels), t, stale))
         .collect();
     markers.sort_by(|a, b| a.0.cmp(&b.0));
-    storage.append(&markers);
-    *previous = current;
+    // Markers only touch series the store has: they never meet the series limit.
+    let _ = storage.append(&markers);
+    state.previous = outcome.current;
+    let up = if outcome.error.is_none() { 1.0 } else { 0.0 };
+    let duration = started.elapsed();
     let own = target_labels(target);
     let synthetic = |name: &str, v: f64| {
         let mut labels = own.clone();
         labels.push(("__name__".to_owned(), name.to_owned()));
         (series_labels(labels), t, v)
     };
-    storage.append(&[
+    // A full store refuses these too: then `up` is missing, which alerts as a down target.
+    let _ = storage.append(&[
         synthetic("up", up),
         synthetic("scrape_duration_seconds", duration.as_secs_f64()),
-        synthetic("scrape_samples_scraped", scraped_count as f64),
+        synthetic("scrape_samples_scraped", outcome.samples_seen as f64),
         synthetic(
             "scrape_samples_post_metric_relabeling",
-            scraped_count as f64,
+            outcome.samples_seen as f64,
         ),
-        synthetic("scrape_series_added", stats.series_added as f64),
+        synthetic("scrape_series_added", outcome.series_added as f64),
     ]);
+    instruments.scraped(&target.job, duration, outcome.error.as_ref());
+    instruments.series(storage.series_count());
     let mut s = status.lock();
-    s.up = Some(up == 1.0);
-    s.last_error = error;
+    s.up = Some(outcome.error.is_none());
+    s.last_error = outcome.error.map(|e| e.to_string()).unwrap_or_default();
     s.last_scrape = t;
     s.last_duration = duration;
     s.scrapes += 1;
-    s.out_of_order += stats.out_of_order as u64;
-    s.duplicates += stats.duplicates as u64;
+    s.out_of_order += outcome.stats.out_of_order as u64;
+    s.duplicates += outcome.stats.duplicates as u64;
+}
+
+/// Stores a scrape's samples, all or nothing, within the target's and the store's series
+/// limits.
+fn store(
+    target: &Target,
+    storage: &dyn Storage,
+    scraped: Scraped,
+    state: &mut LoopState,
+    t: i64,
+    retention_ms: i64,
+    instruments: &Instruments,
+) -> Outcome {
+    let current: HashSet<SeriesLabels> = scraped
+        .samples
+        .iter()
+        .map(|(l, _, _)| Arc::clone(l))
+        .collect();
+    let seen = scraped.samples.len() + scraped.too_far_ahead;
+    let refused = |error| Outcome {
+        error: Some(error),
+        samples_seen: seen,
+        series_added: 0,
+        stats: AppendStats::default(),
+        current: HashSet::new(),
+    };
+    let limit = target.limits.series_limit;
+    if !state
+        .own
+        .admits(&current, limit, t.saturating_sub(retention_ms))
+    {
+        return refused(ScrapeError::SeriesLimit(limit));
+    }
+    let stats = match storage.append(&scraped.samples) {
+        Ok(stats) => stats,
+        Err(AppendError::SeriesLimit { limit }) => return refused(ScrapeError::StoreFull(limit)),
+    };
+    state.own.record(&current, limit, t);
+    instruments.appended(stats.appended);
+    instruments.refused("out_of_order", stats.out_of_order);
+    instruments.refused("duplicate", stats.duplicates);
+    instruments.refused("too_far_ahead", scraped.too_far_ahead);
+    Outcome {
+        error: None,
+        samples_seen: seen,
+        series_added: current.difference(&state.previous).count(),
+        stats,
+        current,
+    }
 }

@@ -1,0 +1,148 @@
+//! Prometheus' API answers for query results, written straight into bytes from the result
+//! (no second copy of it as a JSON tree).
+
+use std::io::Write;
+
+use super::query::QueryValue;
+use super::storage::{Series, SeriesLabels};
+
+/// `{"status":"success","data":{"resultType":…,"result":…}}` for `value` evaluated at `at`.
+pub(crate) fn query_success(value: &QueryValue, at: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(br#"{"status":"success","data":{"resultType":"#);
+    match value {
+        QueryValue::Scalar(v) => {
+            out.extend_from_slice(br#""scalar","result":"#);
+            point(&mut out, at, *v);
+        }
+        QueryValue::Vector(points) => {
+            out.extend_from_slice(br#""vector","result":["#);
+            for (i, (labels, v)) in points.iter().enumerate() {
+                comma(&mut out, i);
+                out.extend_from_slice(br#"{"metric":"#);
+                metric(&mut out, labels);
+                out.extend_from_slice(br#","value":"#);
+                point(&mut out, at, *v);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        QueryValue::Matrix(series) => {
+            out.extend_from_slice(br#""matrix","result":"#);
+            matrix(&mut out, series);
+        }
+    }
+    out.extend_from_slice(b"}}");
+    out
+}
+
+/// `{"status":"success","data":[{…labels…},…]}`.
+pub(crate) fn series_success(series: &[SeriesLabels]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * series.len() + 64);
+    out.extend_from_slice(br#"{"status":"success","data":["#);
+    for (i, labels) in series.iter().enumerate() {
+        comma(&mut out, i);
+        metric(&mut out, labels);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+fn comma(out: &mut Vec<u8>, i: usize) {
+    if i > 0 {
+        out.push(b',');
+    }
+}
+
+fn matrix(out: &mut Vec<u8>, series: &[Series]) {
+    out.push(b'[');
+    for (i, (labels, samples)) in series.iter().enumerate() {
+        comma(out, i);
+        out.extend_from_slice(br#"{"metric":"#);
+        metric(out, labels);
+        out.extend_from_slice(br#","values":["#);
+        for (j, (t, v)) in samples.iter().enumerate() {
+            comma(out, j);
+            point(out, *t, *v);
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.push(b']');
+}
+
+fn metric(out: &mut Vec<u8>, labels: &SeriesLabels) {
+    out.push(b'{');
+    for (i, (name, value)) in labels.iter().enumerate() {
+        comma(out, i);
+        string(out, name);
+        out.push(b':');
+        string(out, value);
+    }
+    out.push(b'}');
+}
+
+fn string(out: &mut Vec<u8>, text: &str) {
+    // Writing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// `[seconds, "value"]`: the time as a number of seconds, the value as Prometheus' text.
+fn point(out: &mut Vec<u8>, ms: i64, v: f64) {
+    out.push(b'[');
+    let _ = serde_json::to_writer(&mut *out, &(ms as f64 / 1000.0));
+    out.extend_from_slice(b",\"");
+    value_text(out, v);
+    out.extend_from_slice(b"\"]");
+}
+
+/// A sample value as Prometheus' API writes it: Go's `'f'` format, `+Inf`, `-Inf`, `NaN`.
+fn value_text(out: &mut Vec<u8>, v: f64) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else {
+        // Rust's `Display` for f64 is the shortest round-trip digits without an exponent,
+        // which is Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+        let _ = write!(out, "{v}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn text(value: &QueryValue) -> String {
+        String::from_utf8(query_success(value, 1_500)).expect("UTF-8")
+    }
+
+    #[test]
+    fn answers_are_the_json_prometheus_writes() {
+        assert_eq!(
+            text(&QueryValue::Scalar(1e6)),
+            r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"1000000"]}}"#
+        );
+        let labels: SeriesLabels = Arc::from(vec![("a\"b".to_owned(), "\n".to_owned())]);
+        assert_eq!(
+            text(&QueryValue::Vector(vec![
+                (Arc::clone(&labels), f64::NEG_INFINITY),
+                (Arc::from(Vec::new()), f64::NAN)
+            ])),
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a\"b":"\n"},"value":[1.5,"-Inf"]},{"metric":{},"value":[1.5,"NaN"]}]}}"#
+        );
+        assert_eq!(
+            text(&QueryValue::Matrix(vec![(
+                labels,
+                vec![(0, 0.1), (2_000, 2.0)]
+            )])),
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a\"b":"\n"},"values":[[0.0,"0.1"],[2.0,"2"]]}]}}"#
+        );
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&series_success(&[])).expect("JSON")
+                ["data"],
+            serde_json::json!([])
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Where queries run: each on a thread of its own, with a stack sized for the longest text
+//! allowed, under a concurrency limit and a deadline, a panic failing that query alone.
+
+use std::collections::BTreeSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use tokio::sync::{oneshot, Semaphore};
+
+use promql_parser::parser::Expr;
+
+use super::eval::{matchers, Evaluator};
+use super::guard::{check_depth, check_text};
+use super::{QueryError, QueryLimits, QueryValue};
+use crate::pull::storage::{Series, SeriesLabels, Storage};
+
+/// What to evaluate a query text for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QueryTime {
+    /// At one time (ms).
+    Instant { at: i64 },
+    /// At every `step` from `start` to `end` (ms).
+    Range { start: i64, end: i64, step: i64 },
+}
+
+/// Evaluates queries within [`QueryLimits`]. The pull server's API runs every query through
+/// one; use one of your own to query a store with other limits.
+///
+/// ```
+/// use prometheus_client::pull::{MemoryStorage, QueryEngine, QueryError, QueryLimits};
+/// let engine = QueryEngine::new(QueryLimits { max_depth: 3, ..Default::default() });
+/// let storage = MemoryStorage::default();
+/// assert!(engine.instant(&storage, "-(-1)", 0).is_ok());
+/// assert_eq!(
+///     engine.instant(&storage, "-(-(-1))", 0),
+///     Err(QueryError::TooDeep { limit: 3 })
+/// );
+/// ```
+#[derive(Debug)]
+pub struct QueryEngine {
+    limits: QueryLimits,
+    slots: Arc<Semaphore>,
+}
+
+impl QueryEngine {
+    /// An engine with these limits.
+    pub fn new(limits: QueryLimits) -> Self {
+        let slots = limits.max_concurrency.clamp(1, Semaphore::MAX_PERMITS);
+        QueryEngine {
+            limits,
+            slots: Arc::new(Semaphore::new(slots)),
+        }
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> &QueryLimits {
+        &self.limits
+    }
+
+    /// Evaluates `query` at `at` (ms), on a query thread; the calling thread waits.
+    pub fn instant(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        at: i64,
+    ) -> Result<QueryValue, QueryError> {
+        self.on_scoped_thread(storage, query, QueryTime::Instant { at })
+    }
+
+    /// Evaluates `query` at every `step` from `start` to `end` (ms), as a matrix, on a query
+    /// thread; the calling thread waits.
+    pub fn range(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<Series>, QueryError> {
+        match self.on_scoped_thread(storage, query, QueryTime::Range { start, end, step })? {
+            QueryValue::Matrix(series) => Ok(series),
+            _ => Err(QueryError::Invalid(
+                "a range query needs a scalar or instant vector expression".into(),
+            )),
+        }
+    }
+
+    fn on_scoped_thread(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        time: QueryTime,
+    ) -> Result<QueryValue, QueryError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let limits = &self.limits;
+        thread::scope(|scope| {
+            let job = || evaluate(storage, query, time, limits, deadline);
+            query_thread(limits)
+                .spawn_scoped(scope, move || catch_unwind(AssertUnwindSafe(job)))
+                .map_err(|e| QueryError::Unavailable(e.to_string()))?
+                .join()
+                .map_or(Err(QueryError::Panicked), |r| {
+                    r.unwrap_or(Err(QueryError::Panicked))
+                })
+        })
+    }
+
+    /// Evaluates `query` on a query thread once a slot is free, and calls `render` with the
+    /// result there too, so a large result is turned into its answer where it was made.
+    pub(crate) async fn run<R: Send + 'static>(
+        &self,
+        storage: Arc<dyn Storage>,
+        query: String,
+        time: QueryTime,
+        render: impl FnOnce(Result<QueryValue, QueryError>) -> R + Send + 'static,
+    ) -> Result<R, QueryError> {
+        let limits = self.limits;
+        self.on_query_thread(move |deadline| {
+            render(evaluate(storage.as_ref(), &query, time, &limits, deadline))
+        })
+        .await
+    }
+
+    /// The labels of the series any of `selectors` matches with samples in `[start, end]`,
+    /// as `/api/v1/series` answers; each selector is checked and parsed as a query is.
+    pub(crate) async fn series(
+        &self,
+        storage: Arc<dyn Storage>,
+        selectors: Vec<String>,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<SeriesLabels>, QueryError> {
+        let limits = self.limits;
+        self.on_query_thread(move |_| {
+            let mut found = BTreeSet::new();
+            for selector in &selectors {
+                check_text(selector, limits.max_length())?;
+                let expr = promql_parser::parser::parse(selector).map_err(QueryError::Parse)?;
+                let Expr::VectorSelector(vs) = &expr else {
+                    return Err(QueryError::Invalid(format!(
+                        "{selector:?} is not a series selector"
+                    )));
+                };
+                found.extend(storage.series(&matchers(vs)?, start, end));
+            }
+            Ok(found.into_iter().collect())
+        })
+        .await?
+    }
+
+    /// Runs `job` on a query thread once a slot is free. The wait for a slot counts towards
+    /// the timeout; a job past its deadline stops at its next check and holds its slot until
+    /// then, so no more than `max_concurrency` ever run.
+    async fn on_query_thread<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(Instant) -> R + Send + 'static,
+    ) -> Result<R, QueryError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let timed_out = || QueryError::Timeout {
+            limit: self.limits.timeout,
+        };
+        let slot =
+            tokio::time::timeout_at(deadline.into(), Arc::clone(&self.slots).acquire_owned())
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(|_| QueryError::Unavailable("the engine is closed".into()))?;
+        let (send, receive) = oneshot::channel();
+        query_thread(&self.limits)
+            .spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| job(deadline)))
+                    .map_err(|_| QueryError::Panicked);
+                drop(slot);
+                let _ = send.send(result);
+            })
+            .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+        match tokio::time::timeout_at(deadline.into(), receive).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(QueryError::Panicked),
+            Err(_) => Err(timed_out()),
+        }
+    }
+}
+
+fn query_thread(limits: &QueryLimits) -> thread::Builder {
+    thread::Builder::new()
+        .name("promql-query".into())
+        .stack_size(limits.stack_size())
+}
+
+/// Checks, parses and evaluates a query on the current thread, which must have the stack
+/// [`QueryLimits::stack_size`] provides. The parsed tree is dropped here too.
+fn evaluate(
+    storage: &dyn Storage,
+    text: &str,
+    time: QueryTime,
+    limits: &QueryLimits,
+    deadline: Instant,
+) -> Result<QueryValue, QueryError> {
+    check_text(text, limits.max_length())?;
+    let expr = promql_parser::parser::parse(text).map_err(QueryError::Parse)?;
+    check_depth(&expr, limits.max_depth)?;
+    let mut evaluator = Evaluator::new(storage, limits.max_samples, limits.timeout, deadline);
+    match time {
+        QueryTime::Instant { at } => evaluator.instant(&expr, at),
+        QueryTime::Range { start, end, step } => evaluator
+            .range(&expr, start, end, step)
+            .map(QueryValue::Matrix),
+    }
+}
