@@ -1,5 +1,7 @@
-//! Checks a query must pass before it is parsed (its length, its durations) and before it is
-//! evaluated (its depth), so that no text can overflow a stack or panic the parser.
+//! Checks a query must pass before it is parsed (its length, its durations, a bound on its
+//! depth read from the text) and before it is evaluated (its depth, exactly), so that no text
+//! can overflow a stack, panic the parser, or keep it busy: `promql-parser` takes time
+//! quadratic in the nesting (seconds for 64 KiB of `sum(sum(…`).
 
 use promql_parser::parser::Expr;
 
@@ -8,26 +10,70 @@ use super::QueryError;
 /// The longest duration a millisecond clock in an `i64` can count, in seconds.
 const MAX_DURATION_SECONDS: f64 = i64::MAX as f64 / 1000.0;
 
-/// Refuses a text longer than `max_length`, or with a duration the parser cannot take.
-pub(super) fn check_text(text: &str, max_length: usize) -> Result<(), QueryError> {
+/// Refuses a text longer than `max_length`, nested deeper than `max_depth` by [`DepthBound`],
+/// or with a duration the parser cannot take.
+pub(super) fn check_text(
+    text: &str,
+    max_length: usize,
+    max_depth: usize,
+) -> Result<(), QueryError> {
     if text.len() > max_length {
         return Err(QueryError::TooLong {
             length: text.len(),
             limit: max_length,
         });
     }
-    check_durations(text)
+    scan(text, max_depth)
 }
 
-/// Finds every number written where PromQL wants a duration (after `offset`, inside `[...]`)
-/// and refuses the ones that are not a finite number of seconds in range. `promql-parser`
-/// converts such numbers with `Duration::from_secs_f64`, which panics on them.
-fn check_durations(text: &str) -> Result<(), QueryError> {
+/// An upper bound on the depth of the expression a text parses to, kept while reading it:
+/// each bracket opens a level, and each operator (binary or unary) adds one to the level it
+/// stands in, since a chain of `n` operators makes a tree `n` deep.
+#[derive(Default)]
+struct DepthBound {
+    /// Operators in each open bracket, innermost last; the text's top level first.
+    levels: Vec<usize>,
+    /// The bound where the scan stands: the open brackets plus their operators.
+    now: usize,
+}
+
+impl DepthBound {
+    fn open(&mut self) {
+        self.levels.push(0);
+        self.now += 1;
+    }
+
+    fn close(&mut self) {
+        // An unbalanced `)` is the parser's to report.
+        if self.levels.len() > 1 {
+            let ops = self.levels.pop().unwrap_or_default();
+            self.now -= 1 + ops;
+        }
+    }
+
+    fn operator(&mut self) {
+        if let Some(ops) = self.levels.last_mut() {
+            *ops += 1;
+            self.now += 1;
+        }
+    }
+}
+
+/// Reads the text once: bounds its depth, and finds every number written where PromQL wants
+/// a duration (after `offset`, inside `[...]`), refusing those that are not a finite number
+/// of seconds in range. `promql-parser` converts such numbers with `Duration::from_secs_f64`,
+/// which panics on them.
+fn scan(text: &str, max_depth: usize) -> Result<(), QueryError> {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut in_brackets = false;
     let mut duration_next = false;
+    let mut depth = DepthBound::default();
+    depth.open();
     while i < bytes.len() {
+        if depth.now > max_depth {
+            return Err(QueryError::TooDeep { limit: max_depth });
+        }
         let b = bytes[i];
         match b {
             b'"' | b'\'' | b'`' => {
@@ -43,10 +89,16 @@ fn check_durations(text: &str) -> Result<(), QueryError> {
                 continue;
             }
             b'[' => {
+                depth.open();
                 in_brackets = true;
                 duration_next = true;
             }
-            b']' => in_brackets = false,
+            b']' => {
+                depth.close();
+                in_brackets = false;
+            }
+            b'(' | b'{' => depth.open(),
+            b')' | b'}' => depth.close(),
             b':' if in_brackets => duration_next = true,
             // A sign between `offset` and its duration.
             b'+' | b'-' if duration_next => {}
@@ -57,13 +109,29 @@ fn check_durations(text: &str) -> Result<(), QueryError> {
                 if duration_next {
                     check_duration(word)?;
                 }
+                if ["and", "or", "unless", "atan2"]
+                    .iter()
+                    .any(|op| word.eq_ignore_ascii_case(op))
+                {
+                    depth.operator();
+                }
                 duration_next = !in_brackets && word.eq_ignore_ascii_case("offset");
                 i = end;
                 continue;
             }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'=' | b'!' | b'<' | b'>' => {
+                // `==`, `>=`, `=~` and the like are one operator.
+                if !matches!(bytes.get(i + 1), Some(b'=' | b'~')) {
+                    depth.operator();
+                }
+                duration_next = false;
+            }
             _ => duration_next = false,
         }
         i += 1;
+    }
+    if depth.now > max_depth {
+        return Err(QueryError::TooDeep { limit: max_depth });
     }
     Ok(())
 }
@@ -171,7 +239,10 @@ mod tests {
             "up OFFSET 1e20",
         ] {
             assert!(
-                matches!(check_text(query, 1000), Err(QueryError::InvalidDuration(_))),
+                matches!(
+                    check_text(query, 1000, 1000),
+                    Err(QueryError::InvalidDuration(_))
+                ),
                 "{query}"
             );
         }
@@ -186,18 +257,33 @@ mod tests {
             "Inf + NaN",
             "job:rate5m[5m]",
         ] {
-            assert_eq!(check_text(query, 1000), Ok(()), "{query}");
+            assert_eq!(check_text(query, 1000, 1000), Ok(()), "{query}");
         }
     }
 
     #[test]
     fn long_and_deep_queries_are_refused() {
         assert_eq!(
-            check_text("up + up", 5),
+            check_text("up + up", 5, 100),
             Err(QueryError::TooLong {
                 length: 7,
                 limit: 5
             })
+        );
+        // The text's bound: a level for the text, two for each `-(`, one for the last `-`.
+        assert_eq!(check_text("-(-(-up))", 100, 6), Ok(()));
+        assert_eq!(
+            check_text("-(-(-up))", 100, 5),
+            Err(QueryError::TooDeep { limit: 5 })
+        );
+        let chain = format!("up{}", " + up".repeat(2_000));
+        assert_eq!(
+            check_text(&chain, 100_000, 1_000),
+            Err(QueryError::TooDeep { limit: 1_000 })
+        );
+        assert_eq!(
+            check_text("sum by (a) (rate(x{b=~\"c\"}[5m])) / 2", 1000, 6),
+            Ok(())
         );
         let expr = promql_parser::parser::parse("-(-(-up))").expect("valid");
         assert_eq!(check_depth(&expr, 6), Ok(()));

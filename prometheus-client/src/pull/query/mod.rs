@@ -244,3 +244,215 @@ pub fn range_query(
 ) -> Result<Vec<Series>, QueryError> {
     QueryEngine::new(QueryLimits::default()).range(storage, query, start, end, step)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::pull::storage::{
+        series_labels, AppendError, AppendStats, Matcher, MemoryStorage, SelectError, SelectLimits,
+    };
+
+    fn store(series: usize, samples: i64) -> MemoryStorage {
+        let s = MemoryStorage::default();
+        for i in 0..series {
+            let labels = series_labels(vec![
+                ("__name__".into(), "m".into()),
+                ("i".into(), i.to_string()),
+            ]);
+            let batch: Vec<_> = (0..samples)
+                .map(|t| (Arc::clone(&labels), t * 1000, 1.0))
+                .collect();
+            s.append(&batch).expect("within the series limit");
+        }
+        s
+    }
+
+    fn engine(limits: QueryLimits) -> QueryEngine {
+        QueryEngine::new(limits)
+    }
+
+    #[test]
+    fn hostile_texts_get_errors_not_crashes() {
+        let s = store(1, 1);
+        let e = engine(QueryLimits::default());
+        let deep = format!("{}m", "-".repeat(30_000));
+        assert_eq!(
+            e.instant(&s, &deep, 0),
+            Err(QueryError::TooDeep { limit: 1_000 })
+        );
+        let nested = format!("{}m{}", "sum(".repeat(12_000), ")".repeat(12_000));
+        assert_eq!(
+            e.instant(&s, &nested, 0),
+            Err(QueryError::TooDeep { limit: 1_000 })
+        );
+        let long = "m".repeat(64 * 1024 + 1);
+        assert!(matches!(
+            e.instant(&s, &long, 0),
+            Err(QueryError::TooLong { .. })
+        ));
+        for text in [
+            "m offset Inf",
+            "m offset NaN",
+            "m[1e30]",
+            "rate(m[5m])[1e300:]",
+        ] {
+            assert!(
+                matches!(e.instant(&s, text, 0), Err(QueryError::InvalidDuration(_))),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            e.instant(&s, "m", 0).map(|v| v != QueryValue::Scalar(0.0)),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn samples_held_are_counted_against_the_limit() {
+        let s = store(100, 60);
+        let limited = |max_samples| {
+            engine(QueryLimits {
+                max_samples,
+                ..Default::default()
+            })
+        };
+        // An instant selector holds one sample per series.
+        assert!(limited(100).instant(&s, "m", 59_000).is_ok());
+        assert_eq!(
+            limited(99).instant(&s, "m", 59_000),
+            Err(QueryError::TooManySamples { limit: 99 })
+        );
+        // A range selector holds all of them; sum() one more per group.
+        assert_eq!(
+            limited(5_999).instant(&s, "sum(rate(m[1m]))", 59_000),
+            Err(QueryError::TooManySamples { limit: 5_999 })
+        );
+        // A range query keeps every point of its result.
+        // 10 steps of 100 points: 900 kept and 100 held at the last.
+        assert!(limited(1_000).range(&s, "m", 50_000, 59_000, 1_000).is_ok());
+        assert!(matches!(
+            limited(999).range(&s, "m", 50_000, 59_000, 1_000),
+            Err(QueryError::TooManySamples { limit: 999 })
+        ));
+        let error = QueryError::TooManySamples { limit: 1 };
+        assert_eq!(
+            (
+                error.status(),
+                error.error_type(),
+                error.to_string().as_str()
+            ),
+            (
+                422,
+                "execution",
+                "query processing would load too many samples into memory in query execution"
+            )
+        );
+    }
+
+    #[test]
+    fn a_query_stops_at_its_deadline() {
+        let s = store(10, 10);
+        let e = engine(QueryLimits {
+            timeout: Duration::from_nanos(1),
+            ..Default::default()
+        });
+        let error = e.instant(&s, "sum(m)", 0).expect_err("timed out");
+        assert_eq!(
+            error,
+            QueryError::Timeout {
+                limit: Duration::from_nanos(1)
+            }
+        );
+        assert_eq!((error.status(), error.error_type()), (503, "timeout"));
+    }
+
+    /// A store whose selects panic, or take a while.
+    struct Awkward {
+        delay: Duration,
+    }
+
+    impl Storage for Awkward {
+        fn append(&self, _: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError> {
+            Ok(AppendStats::default())
+        }
+        fn series_count(&self) -> usize {
+            0
+        }
+        fn select(
+            &self,
+            _: &[Matcher],
+            _: i64,
+            _: i64,
+            _: SelectLimits,
+        ) -> Result<Vec<Series>, SelectError> {
+            panic!("a storage bug");
+        }
+        fn select_latest(
+            &self,
+            _: &[Matcher],
+            _: i64,
+            _: i64,
+            _: SelectLimits,
+        ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError> {
+            std::thread::sleep(self.delay);
+            Ok(Vec::new())
+        }
+        fn series(&self, _: &[Matcher], _: i64, _: i64) -> Vec<SeriesLabels> {
+            Vec::new()
+        }
+        fn label_names(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn label_values(&self, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+        fn drop_before(&self, _: i64) {}
+    }
+
+    #[test]
+    fn a_panic_fails_its_query_alone() {
+        let s = Awkward {
+            delay: Duration::ZERO,
+        };
+        let e = engine(QueryLimits::default());
+        assert_eq!(e.instant(&s, "rate(m[1m])", 0), Err(QueryError::Panicked));
+        assert_eq!(e.instant(&s, "m", 0), Ok(QueryValue::Vector(Vec::new())));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queries_beyond_the_concurrency_limit_wait_within_their_timeout() {
+        let storage: Arc<dyn Storage> = Arc::new(Awkward {
+            delay: Duration::from_millis(400),
+        });
+        let e = Arc::new(engine(QueryLimits {
+            max_concurrency: 1,
+            timeout: Duration::from_millis(250),
+            ..Default::default()
+        }));
+        let run = |e: Arc<QueryEngine>| {
+            let storage = Arc::clone(&storage);
+            async move {
+                let started = Instant::now();
+                let result = e
+                    .run(storage, "m".into(), QueryTime::Instant { at: 0 }, |r| {
+                        r.is_ok()
+                    })
+                    .await;
+                (result, started.elapsed())
+            }
+        };
+        let (first, second) = tokio::join!(run(Arc::clone(&e)), run(Arc::clone(&e)));
+        // Both time out: one in its slow select, the other waiting for the one slot; the
+        // answers come at the deadline, not when the slow select ends.
+        for (result, took) in [first, second] {
+            assert!(
+                matches!(result, Err(QueryError::Timeout { .. })),
+                "{result:?}"
+            );
+            assert!(took < Duration::from_millis(390), "{took:?}");
+        }
+    }
+}
