@@ -13,9 +13,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use super::MetricsService;
 use crate::Registry;
@@ -26,9 +25,7 @@ pub struct Server {
     listener: TcpListener,
     service: MetricsService,
     path: Arc<str>,
-    header_read_timeout: Duration,
-    max_connections: usize,
-    shutdown_grace: Duration,
+    limits: ConnectionLimits,
 }
 
 /// Options for a [`Server`].
@@ -51,9 +48,7 @@ pub struct Server {
 pub struct ServerBuilder {
     service: MetricsService,
     path: String,
-    header_read_timeout: Duration,
-    max_connections: usize,
-    shutdown_grace: Duration,
+    limits: ConnectionLimits,
 }
 
 impl ServerBuilder {
@@ -66,20 +61,42 @@ impl ServerBuilder {
     /// How long a client may take to send a request's headers, and how long an idle
     /// keep-alive connection stays open (default 10 s).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.header_read_timeout = timeout;
+        self.limits.header_read_timeout = timeout;
         self
     }
 
-    /// How many connections are served at once (default 256); further clients wait in the
-    /// listen backlog until one closes.
+    /// How many connections are served at once (default 256; `usize::MAX` is clamped to
+    /// what a semaphore holds); further clients wait in the listen backlog until one closes.
     pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
+        self.limits.max_connections = n.clamp(1, Semaphore::MAX_PERMITS);
+        self
+    }
+
+    /// The most bytes a request's start line and headers may take (default 64 KiB, at
+    /// least 8 KiB); a larger request gets `431 Request Header Fields Too Large`.
+    pub fn max_header_bytes(mut self, n: usize) -> Self {
+        self.limits.max_header_bytes = n.max(MIN_HEADER_BYTES);
+        self
+    }
+
+    /// How long a request may take from its headers to its answer (default 30 s); then it
+    /// gets `503`.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.request_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay open (default 2 min); then the request in progress
+    /// may finish, within the request timeout, and the connection closes. Clients such as
+    /// Prometheus simply open another.
+    pub fn max_connection_age(mut self, age: Duration) -> Self {
+        self.limits.max_connection_age = age;
         self
     }
 
     /// How long shutdown waits for requests in progress (default 5 s).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.shutdown_grace = grace;
+        self.limits.shutdown_grace = grace;
         self
     }
 
@@ -89,9 +106,7 @@ impl ServerBuilder {
             listener: TcpListener::bind(addr).await?,
             service: self.service,
             path: self.path.into(),
-            header_read_timeout: self.header_read_timeout,
-            max_connections: self.max_connections,
-            shutdown_grace: self.shutdown_grace,
+            limits: self.limits,
         })
     }
 }
@@ -107,9 +122,7 @@ impl Server {
         ServerBuilder {
             service,
             path: "/metrics".to_owned(),
-            header_read_timeout: Duration::from_secs(10),
-            max_connections: 256,
-            shutdown_grace: Duration::from_secs(5),
+            limits: ConnectionLimits::DEFAULT,
         }
     }
 
@@ -132,13 +145,8 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, lets requests in progress
     /// finish (for at most the grace period) and returns.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let limits = ConnectionLimits {
-            header_read_timeout: self.header_read_timeout,
-            max_connections: self.max_connections,
-            shutdown_grace: self.shutdown_grace,
-        };
         let (service, path) = (self.service, self.path);
-        serve_connections(self.listener, limits, shutdown, move |request| {
+        serve_connections(self.listener, self.limits, shutdown, move |request| {
             let service = service.clone();
             let path = Arc::clone(&path);
             async move { route(&service, &path, request).await }
@@ -152,12 +160,32 @@ impl Server {
 pub(crate) struct ConnectionLimits {
     pub(crate) header_read_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) max_header_bytes: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_connection_age: Duration,
     pub(crate) shutdown_grace: Duration,
 }
 
+impl ConnectionLimits {
+    /// The defaults of the `/metrics` server.
+    pub(crate) const DEFAULT: ConnectionLimits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 256,
+        max_header_bytes: 64 * 1024,
+        request_timeout: Duration::from_secs(30),
+        max_connection_age: Duration::from_secs(120),
+        shutdown_grace: Duration::from_secs(5),
+    };
+}
+
+/// The smallest header cap hyper takes.
+const MIN_HEADER_BYTES: usize = 8 * 1024;
+
 /// Accepts HTTP/1 connections on `listener` and answers each request with `handler`, until
 /// `shutdown` completes; then stops accepting and lets requests in progress finish (for at
-/// most the grace period).
+/// most the grace period). Every connection has a deadline: at its age limit it finishes the
+/// request in progress (for at most the request timeout) and closes, so a client that stops
+/// reading cannot hold a connection slot for ever; every request has the request timeout.
 pub(crate) async fn serve_connections<H, F>(
     listener: TcpListener,
     limits: ConnectionLimits,
@@ -168,11 +196,15 @@ where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let (stop, stopped) = watch::channel(false);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES))
+        .max_header_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -195,21 +227,36 @@ where
         };
         let handler = handler.clone();
         let service = service_fn(move |request: Request<Incoming>| {
-            let answer = handler(request);
-            async move { Ok::<_, std::convert::Infallible>(answer.await) }
+            let answer = tokio::time::timeout(limits.request_timeout, handler(request));
+            async move {
+                Ok::<_, std::convert::Infallible>(answer.await.unwrap_or_else(|_| {
+                    super::plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
+                }))
+            }
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let mut stopped = stopped.clone();
         tokio::spawn(async move {
+            tokio::pin!(connection);
             // A client that hangs up or times out ends only its own connection.
-            let _ = connection.await;
+            let last_call = tokio::select! {
+                _ = connection.as_mut() => None,
+                () = tokio::time::sleep(limits.max_connection_age) => Some(limits.request_timeout),
+                _ = stopped.wait_for(|stop| *stop) => Some(limits.shutdown_grace),
+            };
+            if let Some(grace) = last_call {
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(grace, connection).await;
+            }
             drop(permit);
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(limits.shutdown_grace) => {}
-    }
+    let _ = stop.send(true);
+    // Every connection task holds a permit until it ends: wait for them all, within the grace.
+    let all =
+        u32::try_from(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(limits.shutdown_grace, connections.acquire_many(all)).await;
     Ok(())
 }
 

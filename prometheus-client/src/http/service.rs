@@ -14,7 +14,7 @@ use flate2::Compression;
 use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{plain, response};
 use crate::encoding::{negotiate, Format};
@@ -54,7 +54,7 @@ pub struct MetricsService {
 struct Inner {
     registry: Registry,
     format: Option<Format>,
-    encodes: Semaphore,
+    encodes: Arc<Semaphore>,
     size_hint: AtomicUsize,
     errors: AtomicU64,
     self_metrics: Option<SelfMetrics>,
@@ -88,9 +88,10 @@ pub struct MetricsServiceBuilder {
 }
 
 impl MetricsServiceBuilder {
-    /// How many scrapes may encode at once (default 4); more get `503` straight away.
+    /// How many scrapes may encode at once (default 4); more get `503` straight away. An
+    /// encode holds its slot until it is done, even when its client has gone.
     pub fn max_concurrent_encodes(mut self, n: usize) -> Self {
-        self.max_concurrent_encodes = n.max(1);
+        self.max_concurrent_encodes = n.clamp(1, Semaphore::MAX_PERMITS);
         self
     }
 
@@ -138,7 +139,7 @@ impl MetricsServiceBuilder {
             inner: Arc::new(Inner {
                 registry: self.registry,
                 format: self.format,
-                encodes: Semaphore::new(self.max_concurrent_encodes),
+                encodes: Arc::new(Semaphore::new(self.max_concurrent_encodes)),
                 size_hint: AtomicUsize::new(4096),
                 errors: AtomicU64::new(0),
                 self_metrics,
@@ -160,7 +161,7 @@ impl MetricsService {
             inner: Arc::new(Inner {
                 registry,
                 format: None,
-                encodes: Semaphore::new(4),
+                encodes: Arc::new(Semaphore::new(4)),
                 size_hint: AtomicUsize::new(4096),
                 errors: AtomicU64::new(0),
                 self_metrics: None,
@@ -205,7 +206,7 @@ impl MetricsService {
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return response;
         }
-        let Ok(_permit) = self.inner.encodes.try_acquire() else {
+        let Ok(permit) = Arc::clone(&self.inner.encodes).try_acquire_owned() else {
             self.count_error("overloaded");
             return plain(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -221,7 +222,7 @@ impl MetricsService {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(accepts_gzip);
-        match self.encode(format, gzip).await {
+        match self.encode(format, gzip, permit).await {
             Ok(body) => {
                 let mut response = response(StatusCode::OK, format.content_type(), body);
                 let h = response.headers_mut();
@@ -249,10 +250,17 @@ impl MetricsService {
     }
 
     /// Encodes on a blocking thread, so a large registry does not stall the runtime and a
-    /// panicking collector is caught as a failed task.
-    async fn encode(&self, format: Format, gzip: bool) -> Result<Vec<u8>, Failure> {
+    /// panicking collector is caught as a failed task. The slot (`permit`) goes with the
+    /// task: a client that hangs up does not free it before the encode ends.
+    async fn encode(
+        &self,
+        format: Format,
+        gzip: bool,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Vec<u8>, Failure> {
         let inner = Arc::clone(&self.inner);
         let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let start = Instant::now();
             // Sized like the last body, so the buffer is allocated once and never regrown.
             let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));

@@ -142,9 +142,13 @@ impl PullServer {
             targets: targets.clone(),
         };
         let limits = ConnectionLimits {
-            header_read_timeout: Duration::from_secs(10),
             max_connections: 64,
+            // A query may take its whole timeout, its form a while to arrive.
+            request_timeout: config.query.timeout + Duration::from_secs(10),
+            max_connection_age: (config.query.timeout + Duration::from_secs(10))
+                .max(ConnectionLimits::DEFAULT.max_connection_age),
             shutdown_grace: Duration::from_secs(2),
+            ..ConnectionLimits::DEFAULT
         };
         let mut api_stopped = stopped;
         let api = tokio::spawn(serve_connections(
