@@ -173,3 +173,79 @@ async fn a_client_hanging_up_mid_body_costs_nothing() {
         alive_tasks()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_encode_cap_holds_when_clients_hang_up_mid_encode() {
+    let registry = Registry::new();
+    let gate = Gate::default();
+    registry.register_collector(gate.clone());
+    let service = MetricsService::builder(registry)
+        .max_concurrent_encodes(1)
+        .build()
+        .expect("valid");
+    let server = TestServer::start(Server::with_service(service)).await;
+    let mut quitter = TcpStream::connect(server.addr).await.expect("connects");
+    quitter
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: q\r\n\r\n")
+        .await
+        .expect("sends");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(quitter);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The first encode still runs behind the gate: its slot is still taken.
+    assert_eq!(get(server.addr, "/metrics", &[]).await.status, 503);
+    gate.open();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(get(server.addr, "/metrics", &[]).await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_headers_get_431_and_caps_of_usize_max_are_clamped() {
+    let registry = Registry::new();
+    registry.register("ok", "", Counter::new()).expect("valid");
+    let service = MetricsService::builder(registry)
+        .max_concurrent_encodes(usize::MAX)
+        .build()
+        .expect("valid");
+    let builder = Server::with_service(service)
+        .max_connections(usize::MAX)
+        .max_header_bytes(16 * 1024);
+    let server = TestServer::start(builder).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connects");
+    let padding = "a".repeat(32 * 1024);
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: h\r\nX-Pad: {padding}\r\n\r\n");
+    // The server may answer before it has read everything.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert_eq!(get(server.addr, "/metrics", &[]).await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_cut_off_at_the_connection_age() {
+    let builder = Server::builder(many_series_registry())
+        .max_connections(1)
+        .max_connection_age(Duration::from_millis(300))
+        .request_timeout(Duration::from_millis(300));
+    let server = TestServer::start(builder).await;
+    let mut hog = TcpStream::connect(server.addr).await.expect("connects");
+    // Many requests in a row, and never a byte read: the answers fill the socket buffers.
+    let requests = "GET /metrics HTTP/1.1\r\nHost: hog\r\n\r\n".repeat(64);
+    let _ = hog.write_all(requests.as_bytes()).await;
+    let started = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(5), get(server.addr, "/metrics", &[]))
+        .await
+        .expect("served once the hog is cut off");
+    assert_eq!(reply.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(hog);
+    server.stop().await;
+}
