@@ -305,6 +305,9 @@ impl Index {
     }
 }
 
+/// A series' samples within a select's range, or why the select stopped there.
+type Window<'i> = Result<&'i [(i64, f64)], SelectError>;
+
 impl Index {
     /// The series matching `matchers` that have samples in `[start, end]`, each with those
     /// samples; an error in place of a window once the deadline has passed.
@@ -314,7 +317,7 @@ impl Index {
         start: i64,
         end: i64,
         limits: &'i SelectLimits,
-    ) -> impl Iterator<Item = (&'i StoredSeries, Result<&'i [(i64, f64)], SelectError>)> + 'i {
+    ) -> impl Iterator<Item = (&'i StoredSeries, Window<'i>)> + 'i {
         self.candidates(matchers)
             .into_iter()
             .filter_map(|id| self.series[id].as_ref())
@@ -414,11 +417,8 @@ impl Storage for MemoryStorage {
         let index = self.inner.read();
         index
             .matching(matchers, start, end, &SelectLimits::unlimited())
-            .filter_map(|(series, window)| {
-                window
-                    .is_ok_and(|w| !w.is_empty())
-                    .then(|| Arc::clone(&series.labels))
-            })
+            .filter(|(_, window)| window.is_ok_and(|w| !w.is_empty()))
+            .map(|(series, _)| Arc::clone(&series.labels))
             .collect()
     }
 

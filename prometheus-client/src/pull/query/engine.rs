@@ -30,12 +30,12 @@ pub(crate) enum QueryTime {
 ///
 /// ```
 /// use prometheus_client::pull::{MemoryStorage, QueryEngine, QueryError, QueryLimits};
-/// let engine = QueryEngine::new(QueryLimits { max_depth: 3, ..Default::default() });
+/// let engine = QueryEngine::new(QueryLimits { max_depth: 4, ..Default::default() });
 /// let storage = MemoryStorage::default();
 /// assert!(engine.instant(&storage, "-(-1)", 0).is_ok());
 /// assert_eq!(
 ///     engine.instant(&storage, "-(-(-1))", 0),
-///     Err(QueryError::TooDeep { limit: 3 })
+///     Err(QueryError::TooDeep { limit: 4 })
 /// );
 /// ```
 #[derive(Debug)]
@@ -136,7 +136,7 @@ impl QueryEngine {
         self.on_query_thread(move |_| {
             let mut found = BTreeSet::new();
             for selector in &selectors {
-                check_text(selector, limits.max_length(), limits.max_depth)?;
+                check_text(selector, limits.length_cap(), limits.max_depth)?;
                 let expr = promql_parser::parser::parse(selector).map_err(QueryError::Parse)?;
                 let Expr::VectorSelector(vs) = &expr else {
                     return Err(QueryError::Invalid(format!(
@@ -198,7 +198,7 @@ fn evaluate(
     limits: &QueryLimits,
     deadline: Instant,
 ) -> Result<QueryValue, QueryError> {
-    check_text(text, limits.max_length(), limits.max_depth)?;
+    check_text(text, limits.length_cap(), limits.max_depth)?;
     let expr = promql_parser::parser::parse(text).map_err(QueryError::Parse)?;
     check_depth(&expr, limits.max_depth)?;
     let mut evaluator = Evaluator::new(storage, limits.max_samples, limits.timeout, deadline);

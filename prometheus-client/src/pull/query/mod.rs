@@ -63,8 +63,10 @@ pub struct QueryLimits {
     /// stack is sized from it: 8 MiB plus 320 bytes per byte of text, reserved, not touched
     /// unless a query needs it.
     pub max_length: usize,
-    /// Depth of the expression tree: each function call, aggregation, operator, parenthesis
-    /// and unary minus is one level (default 1,000).
+    /// Depth of the expression (default 1,000), checked twice: before parsing, on a bound
+    /// read from the text (the query itself, each open bracket, and each operator, binary or
+    /// unary, within its bracket count one level: `-(-1)` is 4), and after parsing, on the
+    /// tree itself.
     pub max_depth: usize,
     /// How long a query may take, its wait for a free slot included (default 2 minutes,
     /// Prometheus' `query.timeout`).
@@ -90,7 +92,7 @@ impl QueryLimits {
     /// The most `max_length` honours: beyond it the query thread's stack would be huge.
     pub const MAX_LENGTH_CAP: usize = 1 << 20;
 
-    fn max_length(&self) -> usize {
+    fn length_cap(&self) -> usize {
         self.max_length.min(Self::MAX_LENGTH_CAP)
     }
 
@@ -98,7 +100,7 @@ impl QueryLimits {
     /// 250 bytes per byte of text for the deepest shapes in a debug build, 50 in release),
     /// and for evaluation at the depth allowed.
     fn stack_size(&self) -> usize {
-        (8 << 20) + 320 * self.max_length()
+        (8 << 20) + 320 * self.length_cap()
     }
 }
 
