@@ -7,7 +7,7 @@ use quote::quote;
 use syn::{DeriveInput, LitStr};
 
 use crate::errors::{named_fields, Errors};
-use crate::names::label_name_problem;
+use crate::names::NameChecks;
 
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
@@ -28,18 +28,19 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     }
     let mut labels = Vec::new();
     let mut seen: Vec<String> = Vec::new();
+    let mut checks = NameChecks::default();
     for field in fields {
         let Some(field_ident) = &field.ident else {
             continue;
         };
         let mut name = field_ident.to_string();
-        let mut name_span: Box<dyn quote::ToTokens> = Box::new(field_ident.clone());
+        let mut name_span = field_ident.span();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("label")) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rename") {
                     let lit: LitStr = meta.value()?.parse()?;
                     name = lit.value();
-                    name_span = Box::new(lit);
+                    name_span = lit.span();
                     Ok(())
                 } else {
                     Err(meta.error("unknown label attribute; expected rename"))
@@ -49,16 +50,18 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
                 errors.push(e);
             }
         }
-        if let Some(problem) = label_name_problem(&name) {
-            errors.at(&name_span, problem);
-        } else if seen.contains(&name) {
-            errors.at(&name_span, format!("label {name:?} appears twice"));
+        checks.label_name(&name, name_span);
+        if seen.contains(&name) {
+            errors.push(syn::Error::new(
+                name_span,
+                format!("label {name:?} appears twice"),
+            ));
         }
         seen.push(name.clone());
         labels.push((field_ident, name));
     }
     if let Some(compile_errors) = errors.into_compile_errors() {
-        return compile_errors;
+        return quote!(#compile_errors #checks);
     }
     let encode = labels
         .iter()
@@ -73,5 +76,6 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
                 #(#encode)*
             }
         }
+        #checks
     }
 }

@@ -2,7 +2,7 @@
 //! metrics) and `prometheus_client::Metrics` (`register` creates and registers each field).
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
     Attribute, DeriveInput, Expr, ExprLit, Field, GenericArgument, Lit, LitStr, PathArguments,
@@ -10,7 +10,7 @@ use syn::{
 };
 
 use crate::errors::{named_fields, Errors};
-use crate::names::{is_metric_name, is_unit, label_name_problem};
+use crate::names::NameChecks;
 
 /// What a field holds, by its type's last path segment (the child type for a `Family`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -254,12 +254,7 @@ fn info_pairs(expr: Expr, errors: &mut Errors) -> Vec<(LitStr, Expr)> {
                 Expr::Lit(ExprLit {
                     lit: Lit::Str(name),
                     ..
-                }) => {
-                    if let Some(problem) = label_name_problem(&name.value()) {
-                        errors.at(name, problem);
-                    }
-                    out.push((name.clone(), t.elems[1].clone()));
-                }
+                }) => out.push((name.clone(), t.elems[1].clone())),
                 other => errors.at(other, "an info label name must be a string literal"),
             },
             other => errors.at(other, "info must be a list of (\"label\", value) pairs"),
@@ -343,7 +338,7 @@ fn constructor(p: &Planned<'_>) -> TokenStream {
     }
 }
 
-fn plan<'a>(field: &'a Field, errors: &mut Errors) -> Planned<'a> {
+fn plan<'a>(field: &'a Field, errors: &mut Errors, checks: &mut NameChecks) -> Planned<'a> {
     let attrs = parse_metric_attrs(field, errors);
     let (kind, family) = kind_of(&field.ty);
     let ident = field
@@ -359,15 +354,15 @@ fn plan<'a>(field: &'a Field, errors: &mut Errors) -> Planned<'a> {
         family,
         name,
     };
-    check(&planned, errors);
+    check(&planned, errors, checks);
     planned
 }
 
-fn check(p: &Planned<'_>, errors: &mut Errors) {
+fn check(p: &Planned<'_>, errors: &mut Errors, checks: &mut NameChecks) {
     let a = &p.attrs;
-    let at: &dyn ToTokens = match &a.name {
-        Some(lit) => lit,
-        None => &p.field.ident,
+    let at = match &a.name {
+        Some(lit) => lit.span(),
+        None => p.field.ident.span(),
     };
     if a.flatten {
         if a.name.is_some() || a.unit.is_some() || a.buckets.is_some() || a.labels.is_some() {
@@ -378,25 +373,10 @@ fn check(p: &Planned<'_>, errors: &mut Errors) {
         }
         return;
     }
-    if !is_metric_name(&p.name) {
-        errors.at(
-            at,
-            format!(
-                "invalid metric name {:?}: must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-                p.name
-            ),
-        );
-    }
+    checks.metric_name(&p.name, at);
     if let Some(unit) = &a.unit {
-        if !is_unit(&unit.value()) {
-            errors.at(
-                unit,
-                format!(
-                    "invalid unit {:?}: use letters, digits and '_', such as \"seconds\"",
-                    unit.value()
-                ),
-            );
-        } else if matches!(p.kind, Kind::Info | Kind::StateSet) {
+        checks.unit(unit);
+        if matches!(p.kind, Kind::Info | Kind::StateSet) {
             errors.at(unit, "info and stateset metrics have no unit");
         }
     }
@@ -433,10 +413,11 @@ fn check(p: &Planned<'_>, errors: &mut Errors) {
             errors.at(&p.field.ident, "labels only apply to Family fields");
         }
         for label in labels {
-            if let Some(problem) = label_name_problem(&label.value()) {
-                errors.at(label, problem);
-            }
+            checks.label_name(&label.value(), label.span());
         }
+    }
+    for (label, _) in a.info.iter().flatten() {
+        checks.label_name(&label.value(), label.span());
     }
 }
 
@@ -492,16 +473,12 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         );
     }
     let mut prefix: Option<LitStr> = None;
+    let mut checks = NameChecks::default();
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("metrics")) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("prefix") {
                 let lit: LitStr = meta.value()?.parse()?;
-                if !is_metric_name(&lit.value()) {
-                    return Err(syn::Error::new_spanned(
-                        &lit,
-                        format!("invalid metric name prefix {:?}", lit.value()),
-                    ));
-                }
+                checks.metric_name(&lit.value(), lit.span());
                 prefix = Some(lit);
                 Ok(())
             } else {
@@ -512,7 +489,10 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             errors.push(e);
         }
     }
-    let planned: Vec<Planned<'_>> = fields.iter().map(|f| plan(f, &mut errors)).collect();
+    let planned: Vec<Planned<'_>> = fields
+        .iter()
+        .map(|f| plan(f, &mut errors, &mut checks))
+        .collect();
     let mut seen: Vec<(String, Span)> = Vec::new();
     for p in planned.iter().filter(|p| !p.attrs.flatten) {
         let name = registered_name(p);
@@ -528,7 +508,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         // A stand-in impl, so code using the struct reports no further errors (a generic
         // struct gets none: the stand-in would need its generics, and is refused anyway).
         let dummy = input.generics.params.is_empty().then_some(dummy);
-        return quote!(#compile_errors #dummy);
+        return quote!(#compile_errors #dummy #checks);
     }
     let defaults = planned.iter().map(|p| {
         let f = &p.field.ident;
@@ -569,5 +549,6 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
                 ::core::result::Result::Ok(Self { #(#registrations,)* })
             }
         }
+        #checks
     }
 }

@@ -1,38 +1,42 @@
-//! The naming rules, checked at compile time where names are literals.
+//! The naming rules, asked of `prometheus_client::desc` where the derived code compiles: each
+//! name becomes a constant check (`const _: () = desc::assert_metric_name("...")`), spanned on
+//! the name, so a bad name fails the build there and the rules live in one place.
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-pub(crate) fn is_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_' | b':'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
+use proc_macro2::{Span, TokenStream};
+use quote::{quote_spanned, ToTokens};
+use syn::LitStr;
 
-/// Why `name` cannot be a label name, if it cannot.
-pub(crate) fn label_name_problem(name: &str) -> Option<String> {
-    let mut bytes = name.bytes();
-    let valid = matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !valid {
-        Some(format!(
-            "invalid label name {name:?}: must match [a-zA-Z_][a-zA-Z0-9_]*"
-        ))
-    } else if name.starts_with("__") {
-        Some(format!(
-            "label name {name:?} starts with \"__\", which Prometheus reserves"
-        ))
-    } else if name == "le" || name == "quantile" {
-        Some(format!(
-            "label name {name:?} is reserved for histogram buckets and summary quantiles"
-        ))
-    } else {
-        None
+/// The constant checks gathered for one derive.
+#[derive(Default)]
+pub(crate) struct NameChecks(Vec<TokenStream>);
+
+impl NameChecks {
+    /// Checks a metric name (or a name prefix) against the metric name rules.
+    pub(crate) fn metric_name(&mut self, name: &str, at: Span) {
+        self.push("assert_metric_name", name, at);
+    }
+
+    /// Checks a label name against the rules for a label usable on a family of any type.
+    pub(crate) fn label_name(&mut self, name: &str, at: Span) {
+        self.push("assert_label_name", name, at);
+    }
+
+    /// Checks a unit.
+    pub(crate) fn unit(&mut self, unit: &LitStr) {
+        self.push("assert_unit", &unit.value(), unit.span());
+    }
+
+    fn push(&mut self, check: &str, name: &str, at: Span) {
+        let check = syn::Ident::new(check, at);
+        let name = LitStr::new(name, at);
+        self.0.push(quote_spanned! {at=>
+            const _: () = ::prometheus_client::desc::#check(#name);
+        });
     }
 }
 
-/// `[a-zA-Z0-9_:]+`, what can follow a metric name's `_`.
-pub(crate) fn is_unit(unit: &str) -> bool {
-    !unit.is_empty()
-        && unit
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+impl ToTokens for NameChecks {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.0.iter().cloned());
+    }
 }

@@ -87,6 +87,26 @@ impl fmt::Display for MetricType {
     }
 }
 
+/// Whether `b` may start a metric name: `[a-zA-Z_:]`.
+pub(crate) const fn is_metric_name_start(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'_' | b':')
+}
+
+/// Whether `b` may follow the first byte of a metric name, or appear in a unit: `[a-zA-Z0-9_:]`.
+pub(crate) const fn is_metric_name_char(b: u8) -> bool {
+    is_metric_name_start(b) || b.is_ascii_digit()
+}
+
+/// Whether `b` may start a label name: `[a-zA-Z_]`.
+pub(crate) const fn is_label_name_start(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'_')
+}
+
+/// Whether `b` may follow the first byte of a label name: `[a-zA-Z0-9_]`.
+pub(crate) const fn is_label_name_char(b: u8) -> bool {
+    is_label_name_start(b) || b.is_ascii_digit()
+}
+
 /// Whether `name` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 ///
 /// ```
@@ -95,10 +115,19 @@ impl fmt::Display for MetricType {
 /// assert!(!is_valid_metric_name("5xx"));
 /// assert!(!is_valid_metric_name(""));
 /// ```
-pub fn is_valid_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_' | b':'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+pub const fn is_valid_metric_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || !is_metric_name_start(bytes[0]) {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        if !is_metric_name_char(bytes[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
@@ -110,10 +139,114 @@ pub fn is_valid_metric_name(name: &str) -> bool {
 /// assert!(is_valid_label_name("status_code"));
 /// assert!(!is_valid_label_name("status-code"));
 /// ```
-pub fn is_valid_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+pub const fn is_valid_label_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || !is_label_name_start(bytes[0]) {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        if !is_label_name_char(bytes[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `unit` is a valid unit: `[a-zA-Z0-9_:]+`, the characters of a metric name (the
+/// unit becomes the name's suffix).
+///
+/// ```
+/// use prometheus_client::desc::is_valid_unit;
+/// assert!(is_valid_unit("seconds"));
+/// assert!(!is_valid_unit("km/h"));
+/// assert!(!is_valid_unit(""));
+/// ```
+pub const fn is_valid_unit(unit: &str) -> bool {
+    let bytes = unit.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_metric_name_char(bytes[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    !bytes.is_empty()
+}
+
+/// Checks a metric name where it is a constant: a name that breaks the rule fails to compile.
+/// `#[derive(Metrics)]` checks every name it builds with it.
+///
+/// ```
+/// use prometheus_client::desc::assert_metric_name;
+/// const _: () = assert_metric_name("http_requests");
+/// ```
+///
+/// ```compile_fail
+/// use prometheus_client::desc::assert_metric_name;
+/// const _: () = assert_metric_name("5xx");
+/// ```
+///
+/// # Panics
+/// When `name` is not a valid metric name (at compile time in a constant).
+pub const fn assert_metric_name(name: &str) {
+    if !is_valid_metric_name(name) {
+        panic!("invalid metric name: must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+    }
+}
+
+/// Checks a unit where it is a constant, as [`assert_metric_name`] does names.
+///
+/// ```
+/// use prometheus_client::desc::assert_unit;
+/// const _: () = assert_unit("bytes");
+/// ```
+///
+/// ```compile_fail
+/// use prometheus_client::desc::assert_unit;
+/// const _: () = assert_unit("km/h");
+/// ```
+///
+/// # Panics
+/// When `unit` is not a valid unit (at compile time in a constant).
+pub const fn assert_unit(unit: &str) {
+    if !is_valid_unit(unit) {
+        panic!("invalid unit: use letters, digits, '_' and ':', such as \"seconds\"");
+    }
+}
+
+/// Checks, where it is a constant, a label name that may be used on a family of any type: the
+/// character set, the `__` prefix Prometheus reserves, and the labels histograms (`le`) and
+/// summaries (`quantile`) add themselves. `#[derive(LabelSet)]` and `#[derive(Metrics)]` check
+/// every label name with it. At run time, [`check_label_name`] checks a name for one type.
+///
+/// ```
+/// use prometheus_client::desc::assert_label_name;
+/// const _: () = assert_label_name("method");
+/// ```
+///
+/// ```compile_fail
+/// use prometheus_client::desc::assert_label_name;
+/// const _: () = assert_label_name("le");
+/// ```
+///
+/// # Panics
+/// When `name` breaks one of the rules (at compile time in a constant).
+pub const fn assert_label_name(name: &str) {
+    let bytes = name.as_bytes();
+    if !is_valid_label_name(name) {
+        panic!("invalid label name: must match [a-zA-Z_][a-zA-Z0-9_]*");
+    }
+    if bytes.len() >= 2 && bytes[0] == b'_' && bytes[1] == b'_' {
+        panic!("label names starting with \"__\" are reserved for Prometheus");
+    }
+    if matches!(bytes, b"le") {
+        panic!("label name \"le\" is reserved for histogram buckets");
+    }
+    if matches!(bytes, b"quantile") {
+        panic!("label name \"quantile\" is reserved for summary quantiles");
+    }
 }
 
 /// Why a label name was refused.
@@ -207,6 +340,36 @@ mod tests {
         for bad in ["", "9a", "a:b", "a-b", "ü"] {
             assert!(!is_valid_label_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn units() {
+        for ok in ["seconds", "bytes", "9", "a:b_c"] {
+            assert!(is_valid_unit(ok), "{ok}");
+        }
+        for bad in ["", "km/h", "a b", "é"] {
+            assert!(!is_valid_unit(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn constant_checks_panic_with_the_rule() {
+        let message = |f: fn()| {
+            let payload = std::panic::catch_unwind(f).unwrap_err();
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .unwrap()
+        };
+        assert!(message(|| assert_metric_name("5xx")).contains("invalid metric name"));
+        assert!(message(|| assert_unit("")).contains("invalid unit"));
+        assert!(message(|| assert_label_name("a-b")).contains("invalid label name"));
+        assert!(message(|| assert_label_name("__x")).contains("reserved for Prometheus"));
+        assert!(message(|| assert_label_name("le")).contains("histogram"));
+        assert!(message(|| assert_label_name("quantile")).contains("summary"));
+        assert_label_name("method");
+        assert_unit("bytes");
+        assert_metric_name("a:b");
     }
 
     #[test]

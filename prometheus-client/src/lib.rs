@@ -155,9 +155,8 @@ pub use metrics::info::Info;
 pub use metrics::stateset::{StateSet, StateSetError, MAX_STATES};
 pub use metrics::summary::{Summary, SummaryBuilder, SummaryError};
 pub use metrics::unknown::Unknown;
-pub use metrics::{AtomicI64Bits, ChildLabels, Metric, Number, NumberAtomic, TypedMetric};
+pub use metrics::{ChildLabels, Metric, Number, TypedMetric};
 pub use registry::{default_registry, EncodeError, RegisterError, Registry};
-pub use sync::AtomicF64;
 
 /// Derives [`LabelSet`] for a struct whose fields are label values.
 #[cfg(feature = "derive")]

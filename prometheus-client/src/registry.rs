@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::RwLock;
 
 use crate::collector::{CollectError, Collected, CollectedFamilies, Collector};
-use crate::desc::{check_label_name, is_valid_metric_name, LabelNameError};
+use crate::desc::{check_label_name, is_valid_metric_name, is_valid_unit, LabelNameError};
 use crate::encoding::{self, escape_label_value, Format, MetricEncoder};
 use crate::metrics::ChildLabels;
 use crate::{Metric, MetricType};
@@ -460,11 +460,7 @@ fn prepare(
         None => full_name.to_owned(),
     };
     if let Some(unit) = unit {
-        if unit.is_empty()
-            || !unit
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-        {
+        if !is_valid_unit(unit) {
             return Err(RegisterError::InvalidUnit {
                 name,
                 unit: unit.to_owned(),

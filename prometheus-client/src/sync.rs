@@ -83,13 +83,6 @@ pub(crate) fn move_stripe() {
 ///
 /// Loads and stores are single atomic operations; additions are a compare-and-swap loop,
 /// which is lock-free: a retry happens only when another thread changed the value in between.
-///
-/// ```
-/// use prometheus_client::{AtomicF64, NumberAtomic};
-/// let cell = <AtomicF64 as NumberAtomic<f64>>::new(1.5);
-/// cell.add(0.25);
-/// assert_eq!(cell.get(), 1.75);
-/// ```
 #[derive(Debug, Default)]
 pub struct AtomicF64(AtomicU64);
 

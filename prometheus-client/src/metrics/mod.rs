@@ -16,7 +16,7 @@ mod striped;
 pub(crate) mod summary;
 pub(crate) mod unknown;
 
-pub use number::{AtomicI64Bits, Number, NumberAtomic};
+pub use number::Number;
 
 pub use family::ChildLabels;
 

@@ -5,7 +5,8 @@ use crate::sync::{AtomicF64, AtomicU64, Ordering};
 
 /// A number a [`Counter`](crate::Counter) or [`Gauge`](crate::Gauge) can hold.
 ///
-/// Sealed: implemented for `u64`, `i64` and `f64`.
+/// Sealed: implemented for `u64`, `i64` and `f64`; the atomic cell each is kept in is an
+/// internal detail.
 ///
 /// ```
 /// use prometheus_client::{Counter, Gauge};
@@ -15,9 +16,15 @@ use crate::sync::{AtomicF64, AtomicU64, Ordering};
 /// let temperature: Gauge<f64> = Gauge::default();
 /// # let _ = (bytes, seconds, queue, temperature);
 /// ```
-pub trait Number:
-    Copy + PartialOrd + Send + Sync + std::fmt::Debug + sealed::Sealed + 'static
-{
+pub trait Number: Copy + PartialOrd + Send + Sync + std::fmt::Debug + NumberOps + 'static {}
+
+impl Number for u64 {}
+impl Number for i64 {}
+impl Number for f64 {}
+
+/// What the metrics do with a [`Number`]. Not reachable from outside the crate, which seals
+/// `Number`.
+pub trait NumberOps: Sized {
     /// The atomic cell holding it.
     type Atomic: NumberAtomic<Self>;
     /// Zero.
@@ -54,21 +61,7 @@ pub trait NumberAtomic<N>: Default + Send + Sync + std::fmt::Debug + 'static {
     fn try_add(&self, v: N) -> bool;
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for u64 {}
-    impl Sealed for i64 {}
-    impl Sealed for f64 {}
-}
-
 /// The `i64` cell: the two's complement bits in an `AtomicU64`, so wrapping adds are exact.
-///
-/// ```
-/// use prometheus_client::{AtomicI64Bits, NumberAtomic};
-/// let cell = <AtomicI64Bits as NumberAtomic<i64>>::new(-2);
-/// cell.add(5);
-/// assert_eq!(cell.get(), 3);
-/// ```
 #[derive(Debug, Default)]
 pub struct AtomicI64Bits(AtomicU64);
 
@@ -145,7 +138,7 @@ impl NumberAtomic<f64> for AtomicF64 {
     }
 }
 
-impl Number for u64 {
+impl NumberOps for u64 {
     type Atomic = AtomicU64;
     const ZERO: Self = 0;
     const ONE: Self = 1;
@@ -169,7 +162,7 @@ impl Number for u64 {
     }
 }
 
-impl Number for i64 {
+impl NumberOps for i64 {
     type Atomic = AtomicI64Bits;
     const ZERO: Self = 0;
     const ONE: Self = 1;
@@ -193,7 +186,7 @@ impl Number for i64 {
     }
 }
 
-impl Number for f64 {
+impl NumberOps for f64 {
     type Atomic = AtomicF64;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
@@ -214,5 +207,29 @@ impl Number for f64 {
     }
     fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
         encoder.sample_f64(suffix, extra, self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i64_cell_wraps_through_the_bits() {
+        let cell = <AtomicI64Bits as NumberAtomic<i64>>::new(-2);
+        cell.add(5);
+        assert_eq!(cell.get(), 3);
+        cell.set(i64::MAX);
+        cell.add(1);
+        assert_eq!(cell.get(), i64::MIN);
+        assert!(cell.try_add(-1));
+        assert_eq!(cell.get(), i64::MAX);
+    }
+
+    #[test]
+    fn f64_cell_adds() {
+        let cell = <AtomicF64 as NumberAtomic<f64>>::new(1.5);
+        cell.add(0.25);
+        assert_eq!(cell.get(), 1.75);
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::error::{ErrorAt, ParseErrorKind as K};
 use super::number::{parse_f64, NumberSyntax};
+use crate::desc;
 use crate::encoding::Format;
 
 /// A cursor over `input[pos..end]`, where `end` is the end of the current line.
@@ -110,12 +111,12 @@ impl<'a> Cursor<'a> {
 
     pub(super) fn metric_name(&mut self) -> Result<&'a str, ErrorAt> {
         let start = self.pos;
-        let name = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+        let name = self.take_while(desc::is_metric_name_char);
         // Text 0.0.4 lets a value follow the name directly (`a.5` is `a` then `.5`), as
         // client_golang reads it; OpenMetrics needs a space or a label set.
         let ends_well =
             self.format == Format::Text || matches!(self.peek(), None | Some(b' ' | b'\t' | b'{'));
-        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || !ends_well {
+        if !name.bytes().next().is_some_and(desc::is_metric_name_start) || !ends_well {
             self.pos = start;
             let len = self.token_len();
             return Err(self.error(K::InvalidMetricName, len));
@@ -125,8 +126,8 @@ impl<'a> Cursor<'a> {
 
     pub(super) fn label_name(&mut self) -> Result<&'a str, ErrorAt> {
         let start = self.pos;
-        let name = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+        let name = self.take_while(desc::is_label_name_char);
+        if !name.bytes().next().is_some_and(desc::is_label_name_start) {
             self.pos = start;
             let len = self.token_len();
             return Err(self.error(K::InvalidLabelName, len));

@@ -17,6 +17,7 @@ use super::error::{ErrorAt, ParseErrorKind as K};
 use super::labels::{unescape, Labels};
 use super::number::{parse_f64, NumberSyntax};
 use super::{Entry, Exemplar, Sample, Timestamp};
+use crate::desc;
 use crate::encoding::Format;
 use crate::MetricType;
 
@@ -210,7 +211,7 @@ impl<'a> OpenMetricsState<'a> {
                 if family.unit.is_some() {
                     return duplicate("UNIT");
                 }
-                let unit = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+                let unit = c.take_while(desc::is_metric_name_char);
                 if !c.at_end() {
                     return Err(c.error(K::Expected("end of line after the unit"), 1));
                 }
