@@ -24,7 +24,7 @@ impl Number for f64 {}
 
 /// What the metrics do with a [`Number`]. Not reachable from outside the crate, which seals
 /// `Number`.
-pub trait NumberOps: Sized {
+pub trait NumberOps: Copy {
     /// The atomic cell holding it.
     type Atomic: NumberAtomic<Self>;
     /// Zero.
