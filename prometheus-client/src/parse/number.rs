@@ -4,7 +4,8 @@
 //! floats and `_` separators, which Prometheus' text parser refuses; `Inf`, `Infinity` and
 //! `NaN` in any case, a sign only before infinity; a finite number too large for `f64` is an
 //! error, not infinity. Text timestamps are integer milliseconds. OpenMetrics follows its
-//! ABNF: infinity needs a sign, and timestamps are finite decimal seconds.
+//! ABNF (case-insensitive, as RFC 5234 strings are): `[sign] (inf | infinity)`, `nan` without
+//! a sign, decimals with an optional exponent; timestamps are finite decimal seconds.
 
 use super::error::ParseErrorKind;
 
@@ -56,8 +57,7 @@ fn special(token: &str, syntax: NumberSyntax) -> Option<Result<f64, ParseErrorKi
     }
     let allowed = match syntax {
         NumberSyntax::OpenMetricsTimestamp => false,
-        NumberSyntax::OpenMetrics => (is_inf && sign.is_some()) || (is_nan && sign.is_none()),
-        NumberSyntax::Text => is_inf || sign.is_none(),
+        NumberSyntax::OpenMetrics | NumberSyntax::Text => is_inf || sign.is_none(),
     };
     Some(if !allowed {
         Err(ParseErrorKind::InvalidNumber)
@@ -139,10 +139,25 @@ mod tests {
     }
 
     #[test]
-    fn openmetrics_infinity_needs_a_sign() {
-        assert!(parse_f64("Inf", OpenMetrics).is_err());
-        assert_eq!(parse_f64("+Inf", OpenMetrics), Ok(f64::INFINITY));
-        assert!(parse_f64("-NaN", OpenMetrics).is_err());
+    fn openmetrics_follows_its_abnf() {
+        for (token, want) in [
+            ("Inf", f64::INFINITY),
+            ("+Inf", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+            ("INFINITY", f64::INFINITY),
+            ("+infinity", f64::INFINITY),
+            ("1E3", 1000.0),
+            ("+.5e+3", 500.0),
+            ("0042", 42.0),
+        ] {
+            assert_eq!(parse_f64(token, OpenMetrics), Ok(want), "{token}");
+        }
+        assert!(parse_f64("nAn", OpenMetrics).unwrap().is_nan());
+        for bad in [
+            "-NaN", "+nan", "infinit", "1e", "e3", ".", "0x1", "1_000", " 1", "Inf ",
+        ] {
+            assert!(parse_f64(bad, OpenMetrics).is_err(), "{bad}");
+        }
         assert!(parse_f64("+Inf", OpenMetricsTimestamp).is_err());
         assert_eq!(parse_f64("1.5e3", OpenMetricsTimestamp), Ok(1500.0));
     }

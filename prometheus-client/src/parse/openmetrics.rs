@@ -497,6 +497,19 @@ impl Family<'_> {
                 Ok(())
             }
         };
+        // "Count and bucket values MUST be integers": in value (the spec's own examples
+        // write `42.0`), so finite and without a fraction.
+        let integer = |what: &str| {
+            if v.is_finite() && v.fract() == 0.0 {
+                Ok(())
+            } else {
+                Err(invalid_value(
+                    &format!("{what} must be an integer"),
+                    v_at,
+                    1,
+                ))
+            }
+        };
         let special_value = || -> Result<(f64, usize), ErrorAt> {
             let name = special.unwrap_or_default();
             let (raw, raw_at) = s.special.ok_or_else(|| {
@@ -507,10 +520,15 @@ impl Family<'_> {
                 )
             })?;
             let value = unescape(raw, Format::OpenMetrics, true);
+            // Canonical numbers: the spec fixes the spelling of the infinities
+            // (`+Inf`, as Go's `%g` writes them; `-Inf` likewise) and forbids NaN.
             let parsed = parse_f64(&value, NumberSyntax::OpenMetrics)
                 .ok()
-                .filter(|f| !f.is_nan());
-            let why = || format!("label {name:?} must be a number, not {value:?}");
+                .filter(|f| !f.is_nan())
+                .filter(|f| f.is_finite() || value == if *f > 0.0 { "+Inf" } else { "-Inf" });
+            let why = || {
+                format!("label {name:?} must be a canonical number (infinities are \"+Inf\" and \"-Inf\"), not {value:?}")
+            };
             parsed
                 .map(|f| (f, raw_at))
                 .ok_or_else(|| ErrorAt::new(K::InvalidTypeLabel(why()), raw_at, raw.len()))
@@ -520,6 +538,7 @@ impl Family<'_> {
             (_, Role::Bucket) => {
                 let (le, le_at) = special_value()?;
                 counter_like("a bucket")?;
+                integer("a bucket")?;
                 if metric.last_le.is_some_and(|last| le <= last) {
                     return Err(ErrorAt::new(
                         K::InvalidMetric("buckets out of order".into()),
@@ -539,6 +558,7 @@ impl Family<'_> {
             }
             (_, Role::Count | Role::GaugeCount) => {
                 counter_like("a count")?;
+                integer("a count")?;
                 metric.count = Some(v);
             }
             (MetricType::GaugeHistogram, Role::GaugeSum) => {
@@ -606,5 +626,94 @@ impl Family<'_> {
             return fail("a negative sum needs negative buckets");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::encoding::Format;
+    use crate::parse::{validate, ParseErrorKind as K};
+
+    fn error_of(body: &str) -> Option<K> {
+        let input = format!("{body}# EOF\n");
+        validate(input.as_bytes(), Format::OpenMetrics)
+            .err()
+            .map(|e| e.kind)
+    }
+
+    /// What the ABNF allows (its strings are case-insensitive, as RFC 5234's are), and the
+    /// spellings the text fixes (canonical `+Inf` in `le` and `quantile`).
+    #[test]
+    fn numbers_as_the_abnf_writes_them() {
+        for ok in [
+            "a Inf\n",
+            "a -infinity\n",
+            "a +INF\n",
+            "a nan\n",
+            "a NaN\n",
+            "a 1E3\n",
+            "a 1.\n",
+            "a +.5e-3\n",
+            "a 0042\n",
+            "a 1 -1.5E+3\n",
+            "# TYPE h histogram\nh_bucket{le=\"-Inf\"} 0\nh_bucket{le=\"1e-4\"} 0\nh_bucket{le=\"+Inf\"} 2.0\n",
+            "# TYPE s summary\ns{quantile=\"1.0\"} NaN\ns_count 3.0\ns_sum 1\n",
+        ] {
+            assert_eq!(error_of(ok), None, "{ok:?}");
+        }
+        let invalid_label = |kind: Option<K>| matches!(kind, Some(K::InvalidTypeLabel(_)));
+        for spelling in ["inf", "Inf", "+inf", "Infinity", "+INF"] {
+            let body = format!("# TYPE h histogram\nh_bucket{{le=\"{spelling}\"}} 0\n");
+            assert!(invalid_label(error_of(&body)), "{body:?}");
+        }
+        for bad in ["-inf", "-Infinity"] {
+            let body = format!(
+                "# TYPE h histogram\nh_bucket{{le=\"{bad}\"}} 0\nh_bucket{{le=\"+Inf\"}} 0\n"
+            );
+            assert!(invalid_label(error_of(&body)), "{body:?}");
+        }
+        for bad in [
+            "a -nan\n",
+            "a +NaN\n",
+            "a infinit\n",
+            "a 1e\n",
+            "a 0x1\n",
+            "a 1_0\n",
+        ] {
+            assert_eq!(error_of(bad), Some(K::InvalidNumber), "{bad:?}");
+        }
+        for bad in ["a 1 Inf\n", "a 1 nan\n"] {
+            assert!(error_of(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn counts_and_buckets_are_integers() {
+        for bad in [
+            "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1.5\nh_count 1.5\nh_sum 1\n",
+            "# TYPE h histogram\nh_bucket{le=\"1\"} 0.5\nh_bucket{le=\"+Inf\"} 1\n",
+            "# TYPE h histogram\nh_bucket{le=\"+Inf\"} +Inf\n",
+            "# TYPE g gaugehistogram\ng_bucket{le=\"+Inf\"} 1.5\n",
+            "# TYPE s summary\ns_count 1.5\ns_sum 1\n",
+        ] {
+            assert!(
+                matches!(error_of(bad), Some(K::InvalidValue(why)) if why.contains("integer")),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keywords_are_case_sensitive() {
+        for bad in [
+            "# type a counter\n",
+            "# TYPE a Counter\n",
+            "# help a x\n",
+            "# Unit a s\n",
+        ] {
+            assert!(error_of(bad).is_some(), "{bad:?}");
+        }
+        let lower_eof = validate(b"a 1\n# eof\n", Format::OpenMetrics);
+        assert!(lower_eof.is_err());
     }
 }
