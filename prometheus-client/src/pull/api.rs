@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use parking_lot::Mutex;
@@ -30,12 +30,11 @@ pub(crate) struct Api {
     pub(crate) metrics: MetricsService,
     pub(crate) instruments: Instruments,
     pub(crate) targets: Vec<Arc<Mutex<TargetStatus>>>,
+    /// The largest form a `POST` may send.
+    pub(crate) max_form_bytes: usize,
 }
 
 type Params = Vec<(String, String)>;
-
-/// The largest form a `POST` may send: 1 MiB.
-pub(crate) const MAX_FORM_BYTES: usize = 1 << 20;
 
 fn param<'p>(params: &'p Params, name: &str) -> Option<&'p str> {
     params
@@ -129,9 +128,13 @@ impl Api {
             Method::GET => {}
             Method::POST => {
                 // Prometheus' clients POST their parameters as a form (promtool does).
-                match Limited::new(body, MAX_FORM_BYTES).collect().await {
+                match Limited::new(body, self.max_form_bytes).collect().await {
                     Ok(body) => {
                         params.extend(form_urlencoded::parse(&body.to_bytes()).into_owned())
+                    }
+                    Err(e) if e.is::<LengthLimitError>() => {
+                        let why = format!("request body over {} bytes", self.max_form_bytes);
+                        return failure(StatusCode::PAYLOAD_TOO_LARGE, "bad_data", &why);
                     }
                     Err(e) => return bad_data(&format!("unreadable request body: {e}")),
                 }

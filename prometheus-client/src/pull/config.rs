@@ -161,6 +161,8 @@ pub struct Config {
     pub max_series: usize,
     /// Limits on each query.
     pub query: QueryLimits,
+    /// Limits on the clients of the HTTP API.
+    pub api: ApiLimits,
     /// Also scrape the server's own `/metrics` (job `pull`).
     pub scrape_self: bool,
 }
@@ -174,7 +176,44 @@ impl Default for Config {
             targets: Vec::new(),
             max_series: 1_000_000,
             query: QueryLimits::default(),
+            api: ApiLimits::default(),
             scrape_self: false,
+        }
+    }
+}
+
+/// What bounds the clients of the pull server's HTTP API: together with [`QueryLimits`], the
+/// memory and time a client can take. Each request may take the query timeout plus 10 s.
+///
+/// ```
+/// use std::time::Duration;
+/// use prometheus_client::pull::ApiLimits;
+/// let limits = ApiLimits { max_connections: 16, ..Default::default() };
+/// assert_eq!(limits.max_header_bytes, 64 * 1024);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// Connections open at once (default 64); more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Bytes of request line and headers (default 64 KiB, at least 8 KiB); more get 431.
+    pub max_header_bytes: usize,
+    /// Time a client has to send its headers (default 10 s).
+    pub header_read_timeout: Duration,
+    /// Bytes of a `POST` form (default 1 MiB); more get 413.
+    pub max_form_bytes: usize,
+    /// Age at which a connection is closed after its request in progress (default 5 min,
+    /// and never less than a request may take).
+    pub max_connection_age: Duration,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            max_connections: 64,
+            max_header_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_form_bytes: 1 << 20,
+            max_connection_age: Duration::from_secs(300),
         }
     }
 }
@@ -278,7 +317,7 @@ impl Config {
     }
 
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
-    /// the keys of [`QueryLimits`], and `[[targets]]` tables with `url`, `job`, `labels`,
+    /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and `[[targets]]` tables with `url`, `job`, `labels`,
     /// `honor_labels`, `honor_timestamps` and the keys of [`Limits`].
     ///
     /// ```
@@ -290,6 +329,8 @@ impl Config {
     ///     [query]
     ///     timeout = "30s"
     ///     max_samples = 1000000
+    ///     [api]
+    ///     max_connections = 16
     ///     [[targets]]
     ///     url = "http://127.0.0.1:9100/metrics"
     ///     job = "node"
@@ -298,6 +339,7 @@ impl Config {
     /// "#)?;
     /// assert_eq!(config.targets[0].limits.sample_limit, 5000);
     /// assert_eq!(config.query.max_samples, 1_000_000);
+    /// assert_eq!(config.api.max_connections, 16);
     /// assert!(Config::from_toml("scrape_interval = \"2 weeks\"").is_err());
     /// # Ok::<(), prometheus_client::pull::ConfigError>(())
     /// ```
@@ -315,6 +357,7 @@ impl Config {
                 "retention" => config.retention = positive_duration(key, value)?,
                 "max_series" => config.max_series = positive_count(key, value)?,
                 "query" => config.query = query_from(value)?,
+                "api" => config.api = api_from(value)?,
                 "scrape_self" => {
                     config.scrape_self = value.as_bool().ok_or_else(|| ConfigError::Expected {
                         key: key.clone(),
@@ -339,14 +382,30 @@ impl Config {
         Ok(config)
     }
 
-    /// Refuses what no scrape loop can run with: a zero interval or timeout, a timeout longer
-    /// than the interval. [`PullServer::start`](super::PullServer::start) calls it too.
+    /// Refuses what the server cannot run with: a zero duration or limit, a scrape timeout
+    /// longer than the interval. [`PullServer::start`](super::PullServer::start) calls it too.
     pub fn check(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("max_series", self.max_series),
+            ("query.max_samples", self.query.max_samples),
+            ("query.max_length", self.query.max_length),
+            ("query.max_depth", self.query.max_depth),
+            ("query.max_concurrency", self.query.max_concurrency),
+            ("api.max_connections", self.api.max_connections),
+            ("api.max_header_bytes", self.api.max_header_bytes),
+            ("api.max_form_bytes", self.api.max_form_bytes),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::NotPositive { key: key.into() });
+            }
+        }
         for (key, value) in [
             ("scrape_interval", self.scrape_interval),
             ("scrape_timeout", self.scrape_timeout),
             ("retention", self.retention),
             ("query.timeout", self.query.timeout),
+            ("api.header_read_timeout", self.api.header_read_timeout),
+            ("api.max_connection_age", self.api.max_connection_age),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::NotPositive { key: key.into() });
@@ -364,6 +423,22 @@ fn table_at<'t>(key: &str, value: &'t toml::Value) -> Result<&'t toml::Table, Co
         key: key.into(),
         what: "a table",
     })
+}
+
+fn api_from(value: &toml::Value) -> Result<ApiLimits, ConfigError> {
+    let mut limits = ApiLimits::default();
+    for (key, v) in table_at("api", value)? {
+        let at = format!("api.{key}");
+        match key.as_str() {
+            "max_connections" => limits.max_connections = positive_count(&at, v)?,
+            "max_header_bytes" => limits.max_header_bytes = positive_count(&at, v)?,
+            "max_form_bytes" => limits.max_form_bytes = positive_count(&at, v)?,
+            "header_read_timeout" => limits.header_read_timeout = positive_duration(&at, v)?,
+            "max_connection_age" => limits.max_connection_age = positive_duration(&at, v)?,
+            _ => return Err(ConfigError::UnknownKey { key: at }),
+        }
+    }
+    Ok(limits)
 }
 
 fn query_from(value: &toml::Value) -> Result<QueryLimits, ConfigError> {
@@ -545,6 +620,47 @@ mod tests {
             .scrape_timeout(Duration::ZERO)
             .check()
             .is_err());
+        assert_eq!(
+            Config::from_toml("[api]\nmax_connections = 0"),
+            Err(ConfigError::NotPositive {
+                key: "api.max_connections".into()
+            })
+        );
+        assert_eq!(
+            Config::from_toml("[api]\nheader_read_timeout = \"0s\""),
+            Err(ConfigError::NotPositive {
+                key: "api.header_read_timeout".into()
+            })
+        );
+        assert_eq!(
+            Config::from_toml("[api]\nmax_form = 3"),
+            Err(ConfigError::UnknownKey {
+                key: "api.max_form".into()
+            })
+        );
+        let mut config = Config::new();
+        config.query.max_concurrency = 0;
+        assert_eq!(
+            config.check(),
+            Err(ConfigError::NotPositive {
+                key: "query.max_concurrency".into()
+            })
+        );
+        let api = Config::from_toml(
+            "[api]\nmax_connections = 2\nmax_header_bytes = 9000\nmax_form_bytes = 100\nheader_read_timeout = \"1s\"\nmax_connection_age = \"1m\"",
+        )
+        .unwrap()
+        .api;
+        assert_eq!(
+            api,
+            ApiLimits {
+                max_connections: 2,
+                max_header_bytes: 9000,
+                max_form_bytes: 100,
+                header_read_timeout: Duration::from_secs(1),
+                max_connection_age: Duration::from_secs(60),
+            }
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{parse_duration, Config, ConfigError, Limits, Target};
+pub use config::{parse_duration, ApiLimits, Config, ConfigError, Limits, Target};
 pub use query::{
     instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
     MAX_POINTS_PER_SERIES,
@@ -140,15 +140,17 @@ impl PullServer {
             metrics: MetricsService::new(instruments.registry.clone()),
             instruments,
             targets: targets.clone(),
+            max_form_bytes: config.api.max_form_bytes,
         };
+        // A query may take its whole timeout, its form a while to arrive.
+        let request_timeout = config.query.timeout.saturating_add(Duration::from_secs(10));
         let limits = ConnectionLimits {
-            max_connections: 64,
-            // A query may take its whole timeout, its form a while to arrive.
-            request_timeout: config.query.timeout + Duration::from_secs(10),
-            max_connection_age: (config.query.timeout + Duration::from_secs(10))
-                .max(ConnectionLimits::DEFAULT.max_connection_age),
+            header_read_timeout: config.api.header_read_timeout,
+            max_connections: config.api.max_connections,
+            max_header_bytes: config.api.max_header_bytes,
+            request_timeout,
+            max_connection_age: config.api.max_connection_age.max(request_timeout),
             shutdown_grace: Duration::from_secs(2),
-            ..ConnectionLimits::DEFAULT
         };
         let mut api_stopped = stopped;
         let api = tokio::spawn(serve_connections(
