@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::query::QueryLimits;
+use crate::desc::is_valid_label_name;
 
 /// Limits on one scrape, named as in Prometheus' `scrape_config`. Zero means no limit, but
 /// for the body, which is always bounded.
@@ -263,6 +264,13 @@ pub enum ConfigError {
     },
     /// `scrape_timeout` is longer than `scrape_interval`.
     TimeoutExceedsInterval,
+    /// A target label whose name is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
+    InvalidLabelName {
+        /// The key, with its place.
+        key: String,
+        /// The name.
+        name: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -279,6 +287,10 @@ impl fmt::Display for ConfigError {
             ConfigError::TimeoutExceedsInterval => {
                 f.write_str("scrape_timeout must not exceed scrape_interval")
             }
+            ConfigError::InvalidLabelName { key, name } => write!(
+                f,
+                "{key}: {name:?} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            ),
         }
     }
 }
@@ -317,8 +329,9 @@ impl Config {
     }
 
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
-    /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and `[[targets]]` tables with `url`, `job`, `labels`,
-    /// `honor_labels`, `honor_timestamps` and the keys of [`Limits`].
+    /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and
+    /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`
+    /// and the keys of [`Limits`].
     ///
     /// ```
     /// use prometheus_client::pull::Config;
@@ -413,6 +426,14 @@ impl Config {
         }
         if self.scrape_timeout > self.scrape_interval {
             return Err(ConfigError::TimeoutExceedsInterval);
+        }
+        for (i, target) in self.targets.iter().enumerate() {
+            if let Some(name) = target.labels.keys().find(|n| !is_valid_label_name(n)) {
+                return Err(ConfigError::InvalidLabelName {
+                    key: format!("targets[{i}].labels"),
+                    name: name.clone(),
+                });
+            }
         }
         Ok(())
     }
@@ -636,6 +657,15 @@ mod tests {
             Config::from_toml("[api]\nmax_form = 3"),
             Err(ConfigError::UnknownKey {
                 key: "api.max_form".into()
+            })
+        );
+        assert_eq!(
+            Config::from_toml(
+                "[[targets]]\nurl = \"http://a/m\"\nlabels = { \"data-centre\" = \"x\" }"
+            ),
+            Err(ConfigError::InvalidLabelName {
+                key: "targets[0].labels".into(),
+                name: "data-centre".into()
             })
         );
         let mut config = Config::new();
