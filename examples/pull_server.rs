@@ -2,18 +2,21 @@
 //!
 //! ```text
 //! cargo run --example pull_server -- --listen 127.0.0.1:9090 --interval 1s \
-//!     --target http://127.0.0.1:9100/metrics [--target URL ...] [--config FILE]
+//!     --target http://127.0.0.1:9100/metrics [--target URL ...] [--config FILE] \
+//!     [--web.config.file web.yml]
 //! ```
 //!
 //! `--config` reads a TOML file (see `Config::from_toml`); `--target` and `--interval` add to
-//! and override it.
+//! and override it. `--web.config.file` serves the API with TLS and basic auth, from a file in
+//! exporter-toolkit's format (as Prometheus' own `--web.config.file`).
 
 use std::process::ExitCode;
 
+use prometheus_client::http::WebConfig;
 use prometheus_client::pull::{parse_duration, Config, PullServer, Target};
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("{problem}\nusage: pull_server [--listen ADDR] [--interval DURATION] [--target URL]... [--config FILE]");
+    eprintln!("{problem}\nusage: pull_server [--listen ADDR] [--interval DURATION] [--target URL]... [--config FILE] [--web.config.file FILE]");
     ExitCode::from(2)
 }
 
@@ -23,6 +26,7 @@ async fn main() -> ExitCode {
     let mut config = Config::new();
     let mut interval = None;
     let mut targets = Vec::new();
+    let mut web_config = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let Some(value) = args.next() else {
@@ -34,8 +38,14 @@ async fn main() -> ExitCode {
                 Some(d) if !d.is_zero() => interval = Some(d),
                 _ => return usage(&format!("--interval: not a duration: {value:?}")),
             },
-            "--target" if value.starts_with("http://") => targets.push(value),
-            "--target" => return usage(&format!("--target: only http:// URLs, not {value:?}")),
+            "--target" if value.starts_with("http://") || value.starts_with("https://") => {
+                targets.push(value);
+            }
+            "--target" => return usage(&format!("--target: only http(s):// URLs, not {value:?}")),
+            "--web.config.file" => match WebConfig::from_file(&value) {
+                Ok(web) => web_config = Some(web),
+                Err(e) => return usage(&format!("--web.config.file {value}: {e}")),
+            },
             "--config" => {
                 let text = match std::fs::read_to_string(&value) {
                     Ok(text) => text,
@@ -52,6 +62,13 @@ async fn main() -> ExitCode {
     if let Some(interval) = interval {
         config = config.scrape_interval(interval);
     }
+    if web_config.is_some() {
+        config.web_config = web_config;
+    }
+    let scheme = match &config.web_config {
+        Some(web) if web.has_tls() => "https",
+        _ => "http",
+    };
     for url in targets {
         config = config.target(Target::new(url).job("pull_server"));
     }
@@ -61,12 +78,12 @@ async fn main() -> ExitCode {
     let server = match PullServer::start(config, &listen).await {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("cannot listen on {listen}: {e}");
+            eprintln!("cannot start on {listen}: {e}");
             return ExitCode::FAILURE;
         }
     };
     println!(
-        "pull server API on http://{}/api/v1/query",
+        "pull server API on {scheme}://{}/api/v1/query",
         server.api_addr()
     );
     for status in server.targets() {

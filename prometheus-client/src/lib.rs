@@ -119,6 +119,10 @@
 //! The modules: [`metrics`](crate#metric-types) (one type a file), [`Registry`],
 //! [`encoding`] (formats and negotiation), [`labels`] (label sets), [`desc`] (name rules).
 //!
+//! Features: `derive` (default), `http` (the `/metrics` server and service), `tls` (TLS,
+//! client certificates and basic auth from an exporter-toolkit web config, for both servers,
+//! and `https://` scrapes), `pull` (the pull server).
+//!
 //! # Metric types
 //! [`Counter`], [`Gauge`], [`Histogram`], [`Summary`], [`Info`], [`StateSet`], [`Unknown`],
 //! and [`Family`] for any of them with labels. Custom metrics implement [`Metric`];

@@ -7,3 +7,4 @@ pub mod external;
 pub mod http;
 pub mod prometheus;
 pub mod pull;
+pub mod tls;

@@ -6,7 +6,9 @@
 //! other methods with `405` and `Allow`, and protect the process: a cap on concurrent encodes
 //! (excess scrapes get `503` at once), and, for the server, a cap on connections and a
 //! header-read timeout against clients that send one byte at a time. An encoding that fails or
-//! panics gives `500` with a short reason, is counted, and the next scrape works.
+//! panics gives `500` with a short reason, is counted, and the next scrape works. With the
+//! `tls` feature, a [`WebConfig`] (exporter-toolkit's file) adds TLS, client certificates,
+//! basic auth, a rate limit and extra headers.
 //!
 //! ```no_run
 //! use prometheus_client::{Counter, Registry, http::Server};
@@ -23,11 +25,21 @@
 
 mod server;
 mod service;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
+#[cfg(feature = "tls")]
+mod web;
+#[cfg(feature = "tls")]
+pub(crate) mod web_config;
 
 pub use server::{serve, Server, ServerBuilder};
 #[cfg(feature = "pull")]
-pub(crate) use server::{serve_connections, ConnectionLimits};
+pub(crate) use server::{serve_connections, ConnectionLimits, Guard};
 pub use service::{MetricsService, MetricsServiceBuilder};
+#[cfg(feature = "tls")]
+pub(crate) use web::Web;
+#[cfg(feature = "tls")]
+pub use web_config::{WebConfig, WebConfigError};
 
 use bytes::Bytes;
 use http_body_util::Full;

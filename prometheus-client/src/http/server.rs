@@ -26,6 +26,7 @@ pub struct Server {
     service: MetricsService,
     path: Arc<str>,
     limits: ConnectionLimits,
+    guard: Guard,
 }
 
 /// Options for a [`Server`].
@@ -49,6 +50,7 @@ pub struct ServerBuilder {
     service: MetricsService,
     path: String,
     limits: ConnectionLimits,
+    guard: Guard,
 }
 
 impl ServerBuilder {
@@ -100,6 +102,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves with TLS, client certificates, basic auth, a rate limit and extra headers as
+    /// `config` says (feature `tls`), as Prometheus' exporters do with `--web.config.file`.
+    /// Certificates and keys are loaded now; a configuration read with
+    /// [`WebConfig::from_file`](super::WebConfig::from_file) is read again when the file or a
+    /// file it names changes.
+    ///
+    /// ```no_run
+    /// use prometheus_client::{Registry, http::{Server, WebConfig}};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = WebConfig::from_file("/etc/myservice/web.yml")?;
+    /// let server = Server::builder(Registry::new()).web_config(&config)?.bind("0.0.0.0:9898").await?;
+    /// server.serve().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// When a certificate, key or CA does not load, or the key does not go with the
+    /// certificate.
+    #[cfg(feature = "tls")]
+    pub fn web_config(mut self, config: &super::WebConfig) -> Result<Self, super::WebConfigError> {
+        self.guard.web = Some(Arc::new(super::Web::new(config)?));
+        Ok(self)
+    }
+
     /// Binds the listening socket.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         Ok(Server {
@@ -107,6 +134,7 @@ impl ServerBuilder {
             service: self.service,
             path: self.path.into(),
             limits: self.limits,
+            guard: self.guard,
         })
     }
 }
@@ -123,6 +151,7 @@ impl Server {
             service,
             path: "/metrics".to_owned(),
             limits: ConnectionLimits::DEFAULT,
+            guard: Guard::default(),
         }
     }
 
@@ -146,11 +175,17 @@ impl Server {
     /// finish (for at most the grace period) and returns.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let (service, path) = (self.service, self.path);
-        serve_connections(self.listener, self.limits, shutdown, move |request| {
-            let service = service.clone();
-            let path = Arc::clone(&path);
-            async move { route(&service, &path, request).await }
-        })
+        serve_connections(
+            self.listener,
+            self.limits,
+            self.guard,
+            shutdown,
+            move |request| {
+                let service = service.clone();
+                let path = Arc::clone(&path);
+                async move { route(&service, &path, request).await }
+            },
+        )
         .await
     }
 }
@@ -181,14 +216,26 @@ impl ConnectionLimits {
 /// The smallest header cap hyper takes.
 const MIN_HEADER_BYTES: usize = 8 * 1024;
 
+/// What a web configuration asks of each connection (TLS) and request (basic auth, the rate
+/// limit, extra headers); nothing without the `tls` feature.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Guard {
+    #[cfg(feature = "tls")]
+    pub(crate) web: Option<Arc<super::Web>>,
+}
+
 /// Accepts HTTP/1 connections on `listener` and answers each request with `handler`, until
 /// `shutdown` completes; then stops accepting and lets requests in progress finish (for at
 /// most the grace period). Every connection has a deadline: at its age limit it finishes the
 /// request in progress (for at most the request timeout) and closes, so a client that stops
 /// reading cannot hold a connection slot for ever; every request has the request timeout.
+/// With a web configuration, each connection is TLS if it asks, and each request passes its
+/// rate limit and basic auth first.
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 pub(crate) async fn serve_connections<H, F>(
     listener: TcpListener,
     limits: ConnectionLimits,
+    guard: Guard,
     shutdown: impl Future<Output = ()>,
     handler: H,
 ) -> io::Result<()>
@@ -225,29 +272,35 @@ where
             },
             () = &mut shutdown => break,
         };
+        let connection = Connection {
+            http: http.clone(),
+            limits,
+            stopped: stopped.clone(),
+        };
         let handler = handler.clone();
-        let service = service_fn(move |request: Request<Incoming>| {
-            let answer = tokio::time::timeout(limits.request_timeout, handler(request));
-            async move {
-                Ok::<_, std::convert::Infallible>(answer.await.unwrap_or_else(|_| {
-                    super::plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n")
-                }))
-            }
-        });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let mut stopped = stopped.clone();
+        #[cfg(feature = "tls")]
+        let web = guard.web.clone();
         tokio::spawn(async move {
-            tokio::pin!(connection);
-            // A client that hangs up or times out ends only its own connection.
-            let last_call = tokio::select! {
-                _ = connection.as_mut() => None,
-                () = tokio::time::sleep(limits.max_connection_age) => Some(limits.request_timeout),
-                _ = stopped.wait_for(|stop| *stop) => Some(limits.shutdown_grace),
-            };
-            if let Some(grace) = last_call {
-                connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(grace, connection).await;
+            #[cfg(feature = "tls")]
+            if let Some(web) = web {
+                let active = web.current();
+                let acceptor = active.acceptor.clone();
+                let service = guarded(handler, limits.request_timeout, web, active);
+                match acceptor {
+                    Some(acceptor) => {
+                        let timeout = limits.header_read_timeout;
+                        if let Some(tls) = super::tls::handshake(stream, acceptor, timeout).await {
+                            connection.drive(tls, service).await;
+                        }
+                    }
+                    None => connection.drive(stream, service).await,
+                }
+                drop(permit);
+                return;
             }
+            connection
+                .drive(stream, plain_service(handler, limits.request_timeout))
+                .await;
             drop(permit);
         });
     }
@@ -258,6 +311,108 @@ where
         u32::try_from(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(limits.shutdown_grace, connections.acquire_many(all)).await;
     Ok(())
+}
+
+/// One accepted connection's settings.
+struct Connection {
+    http: http1::Builder,
+    limits: ConnectionLimits,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// Serves HTTP/1 on `io` until the client leaves, the connection's age is reached or the
+    /// server stops.
+    async fn drive<I, S>(mut self, io: I, service: S)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        S: hyper::service::Service<Request<Incoming>, Response = Response<Full<Bytes>>> + Send,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let limits = self.limits;
+        let connection = self.http.serve_connection(TokioIo::new(io), service);
+        tokio::pin!(connection);
+        // A client that hangs up or times out ends only its own connection.
+        let last_call = tokio::select! {
+            _ = connection.as_mut() => None,
+            () = tokio::time::sleep(limits.max_connection_age) => Some(limits.request_timeout),
+            _ = self.stopped.wait_for(|stop| *stop) => Some(limits.shutdown_grace),
+        };
+        if let Some(grace) = last_call {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(grace, connection).await;
+        }
+    }
+}
+
+/// A request answered by `handler` within `timeout`, else 503.
+async fn answer<H, F>(
+    handler: H,
+    timeout: Duration,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>>
+where
+    H: Fn(Request<Incoming>) -> F,
+    F: Future<Output = Response<Full<Bytes>>>,
+{
+    tokio::time::timeout(timeout, handler(request))
+        .await
+        .unwrap_or_else(|_| super::plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"))
+}
+
+fn plain_service<H, F>(
+    handler: H,
+    timeout: Duration,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Full<Bytes>>,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<Response<Full<Bytes>>, std::convert::Infallible>> + Send,
+> + Send
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    service_fn(move |request: Request<Incoming>| {
+        let handler = handler.clone();
+        async move { Ok(answer(handler, timeout, request).await) }
+    })
+}
+
+/// The service of a connection under a web configuration: rate limit and basic auth before
+/// the handler (all within the request timeout), the configured headers on every answer.
+#[cfg(feature = "tls")]
+fn guarded<H, F>(
+    handler: H,
+    timeout: Duration,
+    web: Arc<super::Web>,
+    active: Arc<super::web::Active>,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Full<Bytes>>,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<Response<Full<Bytes>>, std::convert::Infallible>> + Send,
+> + Send
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    service_fn(move |request: Request<Incoming>| {
+        let handler = handler.clone();
+        let (web, active) = (Arc::clone(&web), Arc::clone(&active));
+        async move {
+            let authorization = request.headers().get(hyper::header::AUTHORIZATION).cloned();
+            let checked = tokio::time::timeout(timeout, web.admit(&active, authorization.as_ref()));
+            let mut response = match checked.await {
+                Ok(None) => answer(handler, timeout, request).await,
+                Ok(Some(refusal)) => refusal,
+                Err(_) => super::plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
+            };
+            active.add_headers(&mut response);
+            Ok(response)
+        }
+    })
 }
 
 async fn route(

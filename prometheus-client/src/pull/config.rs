@@ -82,6 +82,63 @@ pub struct Target {
     pub honor_timestamps: bool,
     /// Limits on each scrape.
     pub limits: Limits,
+    /// A user name and password sent with each scrape (Prometheus' `basic_auth`).
+    pub basic_auth: Option<BasicAuth>,
+    /// Whom to trust and what to show for an `https://` URL (feature `tls`; Prometheus'
+    /// `tls_config`).
+    #[cfg(feature = "tls")]
+    pub tls_config: super::TlsConfig,
+}
+
+/// Prometheus' `basic_auth` of a scrape: the password given, or read from a file at each
+/// scrape (so it can be rotated).
+///
+/// ```
+/// use prometheus_client::pull::{BasicAuth, Target};
+/// let target = Target::new("http://127.0.0.1:9100/metrics")
+///     .basic_auth(BasicAuth::with_password("prometheus", "secret"));
+/// assert!(!format!("{target:?}").contains("secret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// The user name.
+    pub username: String,
+    /// The password, if given here.
+    pub password: Option<String>,
+    /// A file holding the password (trailing newlines are not part of it).
+    pub password_file: Option<std::path::PathBuf>,
+}
+
+impl BasicAuth {
+    /// A user name and its password.
+    pub fn with_password(username: impl Into<String>, password: impl Into<String>) -> Self {
+        BasicAuth {
+            username: username.into(),
+            password: Some(password.into()),
+            password_file: None,
+        }
+    }
+
+    /// The password now: given, or read from its file.
+    pub(crate) fn current_password(&self) -> Result<String, String> {
+        match (&self.password, &self.password_file) {
+            (_, Some(file)) => std::fs::read_to_string(file)
+                .map(|p| p.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| format!("cannot read password_file {}: {e}", file.display())),
+            (Some(password), None) => Ok(password.clone()),
+            (None, None) => Ok(String::new()),
+        }
+    }
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<secret>"))
+            .field("password_file", &self.password_file)
+            .finish()
+    }
 }
 
 impl Target {
@@ -94,7 +151,23 @@ impl Target {
             honor_labels: false,
             honor_timestamps: true,
             limits: Limits::default(),
+            basic_auth: None,
+            #[cfg(feature = "tls")]
+            tls_config: super::TlsConfig::default(),
         }
+    }
+
+    /// Sends a user name and password with each scrape.
+    pub fn basic_auth(mut self, auth: BasicAuth) -> Self {
+        self.basic_auth = Some(auth);
+        self
+    }
+
+    /// Sets how an `https://` target is trusted and what is shown to it (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, tls: super::TlsConfig) -> Self {
+        self.tls_config = tls;
+        self
     }
 
     /// Sets the job.
@@ -128,10 +201,18 @@ impl Target {
             .split_once("://")
             .map_or(self.url.as_str(), |(_, r)| r);
         let authority = rest.split('/').next().unwrap_or_default();
-        if authority.contains(':') {
+        let default_port = if self.url.starts_with("https://") {
+            443
+        } else {
+            80
+        };
+        if authority
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| !port.ends_with(']'))
+        {
             authority.to_owned()
         } else {
-            format!("{authority}:80")
+            format!("{authority}:{default_port}")
         }
     }
 }
@@ -166,6 +247,10 @@ pub struct Config {
     pub api: ApiLimits,
     /// Also scrape the server's own `/metrics` (job `pull`).
     pub scrape_self: bool,
+    /// TLS, basic auth, a rate limit and extra headers for the API (feature `tls`), in
+    /// exporter-toolkit's format; TOML: `web_config_file = "web.yml"`.
+    #[cfg(feature = "tls")]
+    pub web_config: Option<crate::http::WebConfig>,
 }
 
 impl Default for Config {
@@ -179,6 +264,8 @@ impl Default for Config {
             query: QueryLimits::default(),
             api: ApiLimits::default(),
             scrape_self: false,
+            #[cfg(feature = "tls")]
+            web_config: None,
         }
     }
 }
@@ -264,6 +351,14 @@ pub enum ConfigError {
     },
     /// `scrape_timeout` is longer than `scrape_interval`.
     TimeoutExceedsInterval,
+    /// A web configuration file (or a TLS file of a target) that does not load.
+    #[cfg(feature = "tls")]
+    WebConfig {
+        /// The key, with its place.
+        key: String,
+        /// What is wrong with it.
+        error: crate::http::WebConfigError,
+    },
     /// A target label whose name is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
     InvalidLabelName {
         /// The key, with its place.
@@ -282,11 +377,16 @@ impl fmt::Display for ConfigError {
             ConfigError::Expected { key, what } => write!(f, "{key}: expected {what}"),
             ConfigError::NotPositive { key } => write!(f, "{key}: must be more than zero"),
             ConfigError::UnsupportedUrl { key, url } => {
-                write!(f, "{key}: only http:// URLs are scraped, not {url:?}")
+                write!(
+                    f,
+                    "{key}: only http:// (and, with the tls feature, https://) URLs are scraped, not {url:?}"
+                )
             }
             ConfigError::TimeoutExceedsInterval => {
                 f.write_str("scrape_timeout must not exceed scrape_interval")
             }
+            #[cfg(feature = "tls")]
+            ConfigError::WebConfig { key, error } => write!(f, "{key}: {error}"),
             ConfigError::InvalidLabelName { key, name } => write!(
                 f,
                 "{key}: {name:?} is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)"
@@ -330,8 +430,11 @@ impl Config {
 
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
     /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and
-    /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`
-    /// and the keys of [`Limits`].
+    /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`,
+    /// `basic_auth` (`username`, `password` or `password_file`), `tls_config` (`ca_file`,
+    /// `cert_file`, `key_file`, `server_name`, `insecure_skip_verify`; feature `tls`) and the
+    /// keys of [`Limits`]. With the `tls` feature, `web_config_file` names the API's
+    /// exporter-toolkit web configuration.
     ///
     /// ```
     /// use prometheus_client::pull::Config;
@@ -376,6 +479,20 @@ impl Config {
                         key: key.clone(),
                         what: "true or false",
                     })?
+                }
+                #[cfg(feature = "tls")]
+                "web_config_file" => {
+                    let path = value.as_str().ok_or_else(|| ConfigError::Expected {
+                        key: key.clone(),
+                        what: "a file name",
+                    })?;
+                    config.web_config =
+                        Some(crate::http::WebConfig::from_file(path).map_err(|error| {
+                            ConfigError::WebConfig {
+                                key: key.clone(),
+                                error,
+                            }
+                        })?);
                 }
                 "targets" => {
                     let list = value.as_array().ok_or_else(|| ConfigError::Expected {
@@ -496,7 +613,7 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
             })
         }
     };
-    if !url.starts_with("http://") {
+    if !(url.starts_with("http://") || cfg!(feature = "tls") && url.starts_with("https://")) {
         return Err(ConfigError::UnsupportedUrl {
             key: format!("{at}.url"),
             url,
@@ -523,6 +640,9 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
             "label_name_length_limit" => limits.label_name_length_limit = count(&key_at, v)?,
             "label_value_length_limit" => limits.label_value_length_limit = count(&key_at, v)?,
             "series_limit" => limits.series_limit = count(&key_at, v)?,
+            "basic_auth" => target.basic_auth = Some(basic_auth_from(&key_at, v)?),
+            #[cfg(feature = "tls")]
+            "tls_config" => target.tls_config = tls_config_from(&key_at, v)?,
             "labels" => {
                 for (name, value) in table_at(&key_at, v)? {
                     let value = text(&format!("labels.{name}"), value)?;
@@ -533,6 +653,62 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
         }
     }
     Ok(target)
+}
+
+fn string_at(key: &str, value: &toml::Value) -> Result<String, ConfigError> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ConfigError::Expected {
+            key: key.to_owned(),
+            what: "a string",
+        })
+}
+
+fn basic_auth_from(at: &str, value: &toml::Value) -> Result<BasicAuth, ConfigError> {
+    let mut auth = BasicAuth {
+        username: String::new(),
+        password: None,
+        password_file: None,
+    };
+    for (key, v) in table_at(at, value)? {
+        let key_at = format!("{at}.{key}");
+        match key.as_str() {
+            "username" => auth.username = string_at(&key_at, v)?,
+            "password" => auth.password = Some(string_at(&key_at, v)?),
+            "password_file" => auth.password_file = Some(string_at(&key_at, v)?.into()),
+            _ => return Err(ConfigError::UnknownKey { key: key_at }),
+        }
+    }
+    if auth.password.is_some() && auth.password_file.is_some() {
+        return Err(ConfigError::Expected {
+            key: format!("{at}.password"),
+            what: "either password or password_file, not both",
+        });
+    }
+    Ok(auth)
+}
+
+#[cfg(feature = "tls")]
+fn tls_config_from(at: &str, value: &toml::Value) -> Result<super::TlsConfig, ConfigError> {
+    let mut tls = super::TlsConfig::default();
+    for (key, v) in table_at(at, value)? {
+        let key_at = format!("{at}.{key}");
+        match key.as_str() {
+            "ca_file" => tls.ca_file = Some(string_at(&key_at, v)?.into()),
+            "cert_file" => tls.cert_file = Some(string_at(&key_at, v)?.into()),
+            "key_file" => tls.key_file = Some(string_at(&key_at, v)?.into()),
+            "server_name" => tls.server_name = Some(string_at(&key_at, v)?),
+            "insecure_skip_verify" => {
+                tls.insecure_skip_verify = v.as_bool().ok_or(ConfigError::Expected {
+                    key: key_at,
+                    what: "true or false",
+                })?;
+            }
+            _ => return Err(ConfigError::UnknownKey { key: key_at }),
+        }
+    }
+    Ok(tls)
 }
 
 fn count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
@@ -611,7 +787,7 @@ mod tests {
     fn config_errors_name_the_key() {
         let err = |text: &str| Config::from_toml(text).expect_err("invalid").to_string();
         assert!(err("[[targets]]\njob = \"x\"").contains("targets[0].url: missing"));
-        assert!(err("[[targets]]\nurl = \"https://a/metrics\"").contains("only http://"));
+        assert!(err("[[targets]]\nurl = \"ftp://a/metrics\"").contains("only http://"));
         assert!(err("[[targets]]\nurl = \"http://a/m\"\nsample_limit = -1")
             .contains("targets[0].sample_limit"));
         assert!(err("colour = \"red\"").contains("unknown key \"colour\""));
@@ -690,6 +866,55 @@ mod tests {
                 header_read_timeout: Duration::from_secs(1),
                 max_connection_age: Duration::from_secs(60),
             }
+        );
+    }
+
+    #[test]
+    fn targets_take_basic_auth_and_tls_config() {
+        let config = Config::from_toml(
+            "[[targets]]\nurl = \"http://a:1/m\"\nbasic_auth = { username = \"u\", password_file = \"/run/p\" }\n",
+        )
+        .expect("valid");
+        let auth = config.targets[0].basic_auth.as_ref().expect("auth");
+        assert_eq!(auth.username, "u");
+        assert_eq!(
+            auth.password_file.as_deref(),
+            Some(std::path::Path::new("/run/p"))
+        );
+        assert!(Config::from_toml(
+            "[[targets]]\nurl = \"http://a:1/m\"\nbasic_auth = { username = \"u\", password = \"p\", password_file = \"f\" }\n"
+        )
+        .is_err());
+        assert_eq!(
+            Config::from_toml(
+                "[[targets]]\nurl = \"http://a:1/m\"\nbasic_auth = { user = \"u\" }\n"
+            ),
+            Err(ConfigError::UnknownKey {
+                key: "targets[0].basic_auth.user".into()
+            })
+        );
+        assert_eq!(Target::new("https://a/m").instance(), "a:443");
+        assert_eq!(Target::new("http://[::1]/m").instance(), "[::1]:80");
+        assert_eq!(Target::new("http://[::1]:9/m").instance(), "[::1]:9");
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn https_targets_take_tls_config() {
+        let config = Config::from_toml(
+            "[[targets]]\nurl = \"https://a:1/m\"\ntls_config = { ca_file = \"ca.crt\", server_name = \"a.example\", insecure_skip_verify = false }\n",
+        )
+        .expect("valid");
+        let tls = &config.targets[0].tls_config;
+        assert_eq!(tls.ca_file.as_deref(), Some(std::path::Path::new("ca.crt")));
+        assert_eq!(tls.server_name.as_deref(), Some("a.example"));
+        assert_eq!(
+            Config::from_toml(
+                "[[targets]]\nurl = \"https://a:1/m\"\ntls_config = { ca = \"x\" }\n"
+            ),
+            Err(ConfigError::UnknownKey {
+                key: "targets[0].tls_config.ca".into()
+            })
         );
     }
 

@@ -35,6 +35,8 @@ mod query;
 mod scrape;
 mod storage;
 mod target;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::io;
 use std::net::SocketAddr;
@@ -46,7 +48,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{parse_duration, ApiLimits, Config, ConfigError, Limits, Target};
+pub use config::{parse_duration, ApiLimits, BasicAuth, Config, ConfigError, Limits, Target};
 pub use query::{
     instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
     MAX_POINTS_PER_SERIES,
@@ -57,8 +59,10 @@ pub use storage::{
     SelectLimits, Series, SeriesLabels, Storage, STALE_NAN,
 };
 pub use target::TargetStatus;
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
 
-use crate::http::{serve_connections, ConnectionLimits, MetricsService};
+use crate::http::{serve_connections, ConnectionLimits, Guard, MetricsService};
 use instruments::Instruments;
 
 /// A running pull server: one scrape task per target, a retention task, and the HTTP API.
@@ -91,6 +95,31 @@ impl PullServer {
         config
             .check()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        #[cfg(feature = "tls")]
+        let guard = Guard {
+            web: match &config.web_config {
+                Some(web) => {
+                    Some(Arc::new(crate::http::Web::new(web).map_err(|e| {
+                        io::Error::new(io::ErrorKind::InvalidInput, e)
+                    })?))
+                }
+                None => None,
+            },
+        };
+        #[cfg(not(feature = "tls"))]
+        let guard = Guard::default();
+        #[cfg(feature = "tls")]
+        if config.scrape_self
+            && config
+                .web_config
+                .as_ref()
+                .is_some_and(|w| w.has_tls() || w.has_basic_auth())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "scrape_self cannot scrape an API behind TLS or basic auth: add it as a target with its tls_config and basic_auth",
+            ));
+        }
         let instruments = Instruments::new().map_err(io::Error::other)?;
         let listener = TcpListener::bind(listen).await?;
         let api_addr = listener.local_addr()?;
@@ -101,7 +130,9 @@ impl PullServer {
         if config.scrape_self {
             scraped.push(Target::new(format!("http://{api_addr}/metrics")).job("pull"));
         }
-        for target in scraped {
+        for (i, target) in scraped.into_iter().enumerate() {
+            let client = scrape::Client::for_target(&target, &format!("targets[{i}]"))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let status = Arc::new(Mutex::new(TargetStatus {
                 target: target.clone(),
                 up: None,
@@ -119,6 +150,7 @@ impl PullServer {
                 retention: config.retention,
                 storage: Arc::clone(&storage),
                 instruments: instruments.clone(),
+                client,
             };
             tasks.push(tokio::spawn(target::run(
                 target,
@@ -156,6 +188,7 @@ impl PullServer {
         let api = tokio::spawn(serve_connections(
             listener,
             limits,
+            guard,
             async move {
                 let _ = api_stopped.wait_for(|stop| *stop).await;
             },

@@ -24,7 +24,7 @@ pub const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ScrapeError {
-    /// The URL is not `http://host[:port]/path`.
+    /// The URL is not `http://host[:port]/path` (or `https://`, with the `tls` feature).
     Url(String),
     /// No connection could be made.
     Connect(String),
@@ -54,6 +54,10 @@ pub enum ScrapeError {
     SeriesLimit(usize),
     /// The scrape would give the store more series than its `max_series`.
     StoreFull(usize),
+    /// The TLS handshake failed (an untrusted or expired certificate, a wrong name).
+    Tls(String),
+    /// The scrape's credentials could not be read (`password_file`).
+    Credentials(String),
 }
 
 impl fmt::Display for ScrapeError {
@@ -61,7 +65,7 @@ impl fmt::Display for ScrapeError {
         match self {
             ScrapeError::Url(url) => write!(
                 f,
-                "cannot scrape {url:?}: only http://host[:port]/path URLs"
+                "cannot scrape {url:?}: only http://host[:port]/path URLs (https:// with the tls feature)"
             ),
             ScrapeError::Connect(e) => write!(f, "connecting failed: {e}"),
             ScrapeError::Http(e) => write!(f, "HTTP failed: {e}"),
@@ -89,6 +93,8 @@ impl fmt::Display for ScrapeError {
             ScrapeError::StoreFull(limit) => {
                 write!(f, "the store's limit of {limit} series exceeded")
             }
+            ScrapeError::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            ScrapeError::Credentials(e) => write!(f, "no credentials: {e}"),
         }
     }
 }
@@ -115,6 +121,8 @@ impl ScrapeError {
             ScrapeError::DuplicateLabel(_) => "duplicate_label",
             ScrapeError::SeriesLimit(_) => "series_limit",
             ScrapeError::StoreFull(_) => "max_series",
+            ScrapeError::Tls(_) => "tls",
+            ScrapeError::Credentials(_) => "credentials",
         }
     }
 }
@@ -147,17 +155,44 @@ impl From<ScrapeError> for Refused {
     }
 }
 
+/// How a target is connected to: plain TCP, or TLS as its `tls_config` says.
+#[derive(Clone, Default)]
+pub(crate) struct Client {
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::Connector>,
+}
+
+impl Client {
+    /// The client of `target` (`place` names it in errors: `targets[0]`); reads the TLS
+    /// files of an `https://` target.
+    #[cfg_attr(not(feature = "tls"), allow(clippy::unnecessary_wraps))]
+    pub(crate) fn for_target(target: &Target, place: &str) -> Result<Client, super::ConfigError> {
+        #[cfg(feature = "tls")]
+        if target.url.starts_with("https://") {
+            let key = format!("{place}.tls_config");
+            let connector = super::tls::Connector::new(&target.tls_config, &key)
+                .map_err(|error| super::ConfigError::WebConfig { key, error })?;
+            return Ok(Client {
+                tls: Some(connector),
+            });
+        }
+        let _ = (target, place);
+        Ok(Client::default())
+    }
+}
+
 /// Scrapes `target` once; `now` (ms) stamps samples without their own timestamp. Fetching
 /// and parsing both happen within `timeout`; parsing runs on a blocking thread, off the
 /// async workers.
 pub(crate) async fn scrape(
     target: &Target,
+    client: &Client,
     timeout: Duration,
     now: i64,
 ) -> Result<Scraped, Refused> {
     let deadline = Instant::now() + timeout;
     let work = async {
-        let (body, content_type) = fetch(target, timeout).await?;
+        let (body, content_type) = fetch(target, client, timeout).await?;
         let target = target.clone();
         tokio::task::spawn_blocking(move || {
             samples(
@@ -179,28 +214,61 @@ pub(crate) async fn scrape(
 /// Fetches the body (decompressed) and its content type.
 async fn fetch(
     target: &Target,
+    client: &Client,
     timeout: Duration,
 ) -> Result<(Vec<u8>, Option<String>), ScrapeError> {
     let uri: Uri = target
         .url
         .parse()
         .map_err(|_| ScrapeError::Url(target.url.clone()))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(ScrapeError::Url(target.url.clone()));
-    }
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") if cfg!(feature = "tls") => 443,
+        _ => return Err(ScrapeError::Url(target.url.clone())),
+    };
     let host = uri
         .host()
         .ok_or_else(|| ScrapeError::Url(target.url.clone()))?;
-    let port = uri.port_u16().unwrap_or(80);
-    let stream = TcpStream::connect((host, port))
+    let port = uri.port_u16().unwrap_or(default_port);
+    let stream = TcpStream::connect((host.trim_matches(['[', ']']), port))
         .await
         .map_err(|e| ScrapeError::Connect(e.to_string()))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| ScrapeError::Http(e.to_string()))?;
-    tokio::spawn(connection);
+    let mut sender = match default_port {
+        #[cfg(feature = "tls")]
+        443 => {
+            let connector = client
+                .tls
+                .as_ref()
+                .ok_or_else(|| ScrapeError::Url(target.url.clone()))?;
+            let stream = connector
+                .connect(host, stream)
+                .await
+                .map_err(ScrapeError::Tls)?;
+            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| ScrapeError::Http(e.to_string()))?;
+            tokio::spawn(connection);
+            sender
+        }
+        _ => {
+            let _ = client;
+            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| ScrapeError::Http(e.to_string()))?;
+            tokio::spawn(connection);
+            sender
+        }
+    };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let request = Request::get(path)
+    let mut request = Request::get(path);
+    if let Some(auth) = &target.basic_auth {
+        use base64::Engine;
+        let password = auth.current_password().map_err(ScrapeError::Credentials)?;
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{password}", auth.username));
+        request = request.header(header::AUTHORIZATION, format!("Basic {credentials}"));
+    }
+    let request = request
         .header(header::HOST, format!("{host}:{port}"))
         .header(header::ACCEPT, ACCEPT)
         .header(header::ACCEPT_ENCODING, "gzip")

@@ -48,6 +48,7 @@ pub(crate) struct LoopContext {
     pub(crate) retention: Duration,
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) instruments: Instruments,
+    pub(crate) client: super::scrape::Client,
 }
 
 /// The series a target has in the store, and when each was last scraped (ms), for its
@@ -129,7 +130,7 @@ async fn scrape_once(
     let t = now_ms();
     let storage = context.storage.as_ref();
     let instruments = &context.instruments;
-    let result = scrape(target, context.timeout, t).await;
+    let result = scrape(target, &context.client, context.timeout, t).await;
     let retention_ms = i64::try_from(context.retention.as_millis()).unwrap_or(i64::MAX);
     let outcome = match result {
         Ok(scraped) => store(
