@@ -5,6 +5,7 @@
 pub mod edge_cases;
 pub mod external;
 pub mod http;
+pub mod node_exporter;
 pub mod prometheus;
 pub mod pull;
 pub mod tls;

@@ -2,56 +2,21 @@
 //! by the pull server: `up` is 1 and every series it exposes is stored and queryable.
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use prometheus_client::encoding::Format;
 use prometheus_client::parse::parse_families;
 use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
-use tests::external::tool;
 use tests::http::get;
+use tests::node_exporter::NodeExporter;
 use tests::pull::{job_series, name_and_own_labels};
-
-const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
-
-/// Kills the exporter when the test ends, also when it fails.
-struct Exporter(Child);
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_series_node_exporter_exposes_is_stored_and_queryable() {
-    if !tool(NODE_EXPORTER, "a real exporter to scrape") {
+    let Some(exporter) = NodeExporter::start(&[]).await else {
         return;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let _exporter = Exporter(
-        Command::new(NODE_EXPORTER)
-            .arg(format!("--web.listen-address={addr}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node_exporter starts"),
-    );
-    let socket: std::net::SocketAddr = addr.parse().expect("address");
-    let mut ready = false;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(socket).await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "node_exporter did not start listening on {addr}");
+    };
+    let addr = exporter.addr;
 
     let config = Config::new()
         .scrape_interval(Duration::from_secs(1))
@@ -69,7 +34,7 @@ async fn every_series_node_exporter_exposes_is_stored_and_queryable() {
     );
 
     // What node_exporter exposes now, read with our parser, against what was stored.
-    let reply = get(socket, "/metrics", &[]).await;
+    let reply = get(addr, "/metrics", &[]).await;
     let exposed = parse_families(&reply.body, Format::Text).expect("node_exporter's output parses");
     let stored: BTreeSet<(String, Vec<(String, String)>)> =
         job_series(pull.storage().as_ref(), "node")

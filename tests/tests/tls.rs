@@ -33,6 +33,17 @@ fn web_config(pki: &Pki, client_auth: &str) -> WebConfig {
     WebConfig::from_file(&file).expect("valid web config")
 }
 
+/// Our `/metrics` server under that web config.
+async fn tls_server(pki: &Pki) -> TestServer {
+    let config = web_config(pki, "RequireAndVerifyClientCert");
+    TestServer::start(
+        Server::builder(registry())
+            .web_config(&config)
+            .expect("loads"),
+    )
+    .await
+}
+
 async fn plain_http(addr: SocketAddr) -> String {
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
@@ -48,13 +59,7 @@ async fn plain_http(addr: SocketAddr) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_server_refuses_clearly_and_keeps_serving() {
     let pki = Pki::new();
-    let config = web_config(&pki, "RequireAndVerifyClientCert");
-    let server = TestServer::start(
-        Server::builder(registry())
-            .web_config(&config)
-            .expect("loads"),
-    )
-    .await;
+    let server = tls_server(&pki).await;
     let ca = pki.path("ca.crt");
     let (cert, key) = (pki.path("client.crt"), pki.path("client.key"));
     let client = Some((cert.as_path(), key.as_path()));
@@ -124,13 +129,7 @@ async fn the_metrics_server_refuses_clearly_and_keeps_serving() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_web_config_file_is_read_again() {
     let pki = Pki::new();
-    let config = web_config(&pki, "RequireAndVerifyClientCert");
-    let server = TestServer::start(
-        Server::builder(registry())
-            .web_config(&config)
-            .expect("loads"),
-    )
-    .await;
+    let server = tls_server(&pki).await;
     let ca = pki.path("ca.crt");
     let (cert, key) = (pki.path("client.crt"), pki.path("client.key"));
     let get = |user: &'static str, password: &'static str| {
@@ -176,13 +175,7 @@ async fn a_changed_web_config_file_is_read_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pull_server_scrapes_over_tls_and_serves_its_api_behind_tls() {
     let pki = Pki::new();
-    let config = web_config(&pki, "RequireAndVerifyClientCert");
-    let service = TestServer::start(
-        Server::builder(registry())
-            .web_config(&config)
-            .expect("loads"),
-    )
-    .await;
+    let service = tls_server(&pki).await;
     let url = format!("https://127.0.0.1:{}/metrics", service.addr.port());
     let tls = TlsConfig {
         ca_file: Some(pki.path("ca.crt")),
@@ -291,4 +284,119 @@ async fn a_web_config_that_does_not_load_is_refused_at_start() {
         .web_config(&missing)
         .expect_err("no such file");
     assert!(error.to_string().contains("cannot read"), "{error}");
+}
+
+/// Our `/metrics` server under the web config `text` (paths relative to the PKI's folder).
+async fn server_with(pki: &Pki, text: &str) -> TestServer {
+    let config = WebConfig::from_yaml(text, &pki.dir).expect("valid web config");
+    TestServer::start(
+        Server::builder(registry())
+            .web_config(&config)
+            .expect("loads"),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_option_of_the_web_config_takes_effect() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.crt");
+    let (cert, key) = (pki.path("client.crt"), pki.path("client.key"));
+    let (stranger, stranger_key) = (pki.path("stranger.crt"), pki.path("stranger.key"));
+    let tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+
+    // RequireAnyClientCert: any certificate will do, none will not.
+    let server = server_with(
+        &pki,
+        &format!("{tls}  client_auth_type: RequireAnyClientCert\n"),
+    )
+    .await;
+    let shown = https_get(
+        server.addr,
+        "/metrics",
+        &ca,
+        Some((&stranger, &stranger_key)),
+        None,
+    )
+    .await;
+    assert_eq!(shown.expect("any certificate").status, 200);
+    let error = https_get(server.addr, "/metrics", &ca, None, None)
+        .await
+        .expect_err("none");
+    assert!(error.contains("CertificateRequired"), "{error}");
+    server.stop().await;
+
+    // client_allowed_sans: the CA's certificate for client.test, but only server.test allowed.
+    let sans = format!(
+        "{tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [server.test]\n"
+    );
+    let server = server_with(&pki, &sans).await;
+    let error = https_get(server.addr, "/metrics", &ca, Some((&cert, &key)), None)
+        .await
+        .expect_err("a name not allowed");
+    assert!(error.contains("alert"), "{error}");
+    server.stop().await;
+    let server = server_with(&pki, &sans.replace("server.test", "client.test")).await;
+    let allowed = https_get(server.addr, "/metrics", &ca, Some((&cert, &key)), None).await;
+    assert_eq!(allowed.expect("an allowed name").status, 200);
+    server.stop().await;
+
+    // Cipher suites, curves and versions: TLS 1.2 with the one ECDSA suite works (the test
+    // certificates are ECDSA P-256); with only an RSA suite nothing is left to agree on.
+    let ecdsa = format!(
+        "{tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n  curve_preferences: [CurveP256]\n"
+    );
+    let server = server_with(&pki, &ecdsa).await;
+    let reply = https_get(server.addr, "/metrics", &ca, None, None).await;
+    assert_eq!(reply.expect("an ECDSA suite").status, 200);
+    server.stop().await;
+    let server = server_with(&pki, &ecdsa.replace("ECDHE_ECDSA", "ECDHE_RSA")).await;
+    let error = https_get(server.addr, "/metrics", &ca, None, None)
+        .await
+        .expect_err("no suite in common");
+    assert!(error.contains("TLS"), "{error}");
+    server.stop().await;
+
+    // rate_limit: two requests, then 429 until the next token an hour later.
+    let server = server_with(
+        &pki,
+        &format!("{tls}rate_limit:\n  burst: 2\n  interval: 1h\n"),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let reply = https_get(server.addr, "/metrics", &ca, None, None).await;
+        statuses.push(reply.expect("answered").status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    server.stop().await;
+
+    // insecure_skip_verify: the pull server scrapes a target whose CA it was not given.
+    let server = server_with(&pki, tls).await;
+    let url = format!("https://127.0.0.1:{}/metrics", server.addr.port());
+    let config = Config::new()
+        .scrape_interval(Duration::from_millis(300))
+        .target(Target::new(&url).job("unverified").tls_config(TlsConfig {
+            insecure_skip_verify: true,
+            ..TlsConfig::default()
+        }))
+        .target(Target::new(&url).job("system_roots"));
+    let pull = PullServer::start(config, "127.0.0.1:0")
+        .await
+        .expect("starts");
+    pull.wait_for_scrapes(1).await;
+    let up: Vec<(String, Option<bool>)> = pull
+        .targets()
+        .into_iter()
+        .map(|t| (t.target.job, t.up))
+        .collect();
+    assert_eq!(
+        up,
+        [
+            ("unverified".to_owned(), Some(true)),
+            ("system_roots".to_owned(), Some(false))
+        ]
+    );
+    pull.shutdown().await;
+    server.stop().await;
 }

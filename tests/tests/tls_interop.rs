@@ -2,18 +2,15 @@
 //! `/metrics` over TLS with a client certificate and basic auth, and our pull server scrapes
 //! Debian's node_exporter started with a `--web.config.file` that demands the same.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use prometheus_client::http::{Server, WebConfig};
 use prometheus_client::pull::{BasicAuth, Config, PullServer, QueryValue, Target, TlsConfig};
 use prometheus_client::{Counter, Registry};
-use tests::external::tool;
 use tests::http::TestServer;
+use tests::node_exporter::NodeExporter;
 use tests::prometheus::Prometheus;
 use tests::tls::{bcrypt_hash, Pki};
-
-const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
 /// exporter-toolkit's web config: TLS with a verified client certificate, and alice.
 fn write_web_config(pki: &Pki) -> std::path::PathBuf {
@@ -83,47 +80,15 @@ async fn prometheus_scrapes_our_metrics_over_tls_with_basic_auth() {
     server.stop().await;
 }
 
-/// Kills the exporter when the test ends, also when it fails.
-struct Exporter(Child);
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_pull_server_scrapes_node_exporter_behind_tls_and_basic_auth() {
-    if !tool(NODE_EXPORTER, "a real exporter behind a web config") {
-        return;
-    }
     let pki = Pki::new();
     let web_file = write_web_config(&pki);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let _exporter = Exporter(
-        Command::new(NODE_EXPORTER)
-            .arg(format!("--web.listen-address={addr}"))
-            .arg(format!("--web.config.file={}", web_file.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node_exporter starts"),
-    );
-    let socket: std::net::SocketAddr = addr.parse().expect("address");
-    let mut ready = false;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(socket).await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "node_exporter did not start listening on {addr}");
+    let args = [format!("--web.config.file={}", web_file.display())];
+    let Some(exporter) = NodeExporter::start(&args).await else {
+        return;
+    };
+    let addr = exporter.addr;
 
     let url = format!("https://{addr}/metrics");
     let tls = TlsConfig {

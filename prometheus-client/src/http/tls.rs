@@ -240,20 +240,49 @@ fn certificate_error(key: &str, e: impl std::fmt::Display) -> WebConfigError {
     }
 }
 
+/// The handshake signature checks of a verifier that accepts any certificate: the peer must
+/// still hold the key of the certificate it shows.
+#[derive(Debug)]
+pub(crate) struct Signatures(pub(crate) WebPkiSupportedAlgorithms);
+
+impl Signatures {
+    pub(crate) fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    pub(crate) fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    pub(crate) fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}
+
 /// `RequestClientCert` and `RequireAnyClientCert`: a client certificate is asked for (and
 /// required, for the second) but not verified against a CA, as Go does; its signature over
 /// the handshake is still checked, so the client holds its key.
 #[derive(Debug)]
 struct AnyClientCert {
     mandatory: bool,
-    algorithms: WebPkiSupportedAlgorithms,
+    signatures: Signatures,
 }
 
 impl AnyClientCert {
     fn new(mandatory: bool, provider: &CryptoProvider) -> AnyClientCert {
         AnyClientCert {
             mandatory,
-            algorithms: provider.signature_verification_algorithms,
+            signatures: Signatures(provider.signature_verification_algorithms),
         }
     }
 }
@@ -282,7 +311,7 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -291,11 +320,11 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.signatures.schemes()
     }
 }
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{ring, WebPkiSupportedAlgorithms};
+use rustls::crypto::ring;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_rustls::TlsConnector;
 
-use crate::http::tls::{certificates, private_key, root_store};
+use crate::http::tls::{certificates, private_key, root_store, Signatures};
 use crate::http::web_config::PemSource;
 use crate::http::WebConfigError;
 
@@ -67,9 +67,9 @@ impl Connector {
         let builder = if tls.insecure_skip_verify {
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyServerCert(
+                .with_custom_certificate_verifier(Arc::new(AnyServerCert(Signatures(
                     provider.signature_verification_algorithms,
-                )))
+                ))))
         } else {
             builder.with_root_certificates(roots)
         };
@@ -145,7 +145,7 @@ fn system_roots() -> RootCertStore {
 
 /// `insecure_skip_verify`.
 #[derive(Debug)]
-struct AnyServerCert(WebPkiSupportedAlgorithms);
+struct AnyServerCert(Signatures);
 
 impl ServerCertVerifier for AnyServerCert {
     fn verify_server_cert(
@@ -165,7 +165,7 @@ impl ServerCertVerifier for AnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+        self.0.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -174,10 +174,10 @@ impl ServerCertVerifier for AnyServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+        self.0.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
+        self.0.schemes()
     }
 }
