@@ -96,8 +96,8 @@ pub struct Target {
 /// ```
 /// use prometheus_client::pull::{BasicAuth, Target};
 /// let target = Target::new("http://127.0.0.1:9100/metrics")
-///     .basic_auth(BasicAuth::with_password("prometheus", "secret"));
-/// assert!(!format!("{target:?}").contains("secret"));
+///     .basic_auth(BasicAuth::with_password("prometheus", "hunter2"));
+/// assert!(!format!("{target:?}").contains("hunter2"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct BasicAuth {
