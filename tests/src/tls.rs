@@ -184,15 +184,25 @@ pub async fn https_get(
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .map_err(|e| format!("HTTP: {e}"))?;
-    tokio::spawn(connection);
+    let connection = tokio::spawn(connection);
     let mut request = Request::get(path).header("host", "localhost");
     if let Some(value) = authorization {
         request = request.header("authorization", value);
     }
-    let response = sender
+    let sent = sender
         .send_request(request.body(Empty::<Bytes>::new()).expect("request"))
-        .await
-        .map_err(|e| format!("HTTP: {}", with_sources(&e)))?;
+        .await;
+    let response = match sent {
+        Ok(response) => response,
+        // The connection's own error says why (a TLS alert), however the request failed.
+        Err(e) => {
+            let why = match connection.await {
+                Ok(Err(closed)) => with_sources(&closed),
+                _ => with_sources(&e),
+            };
+            return Err(format!("HTTP: {why}"));
+        }
+    };
     let header = |name: &str| {
         response
             .headers()

@@ -15,7 +15,7 @@ use rustls::{
     DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
     SupportedCipherSuite, SupportedProtocolVersion,
 };
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
@@ -424,9 +424,14 @@ const PLAIN_HTTP_ANSWER: &[u8] =
 /// The first byte of every TLS connection: a handshake record.
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
+/// How long a refused client's last bytes are read and dropped before the connection closes.
+const DRAIN: Duration = Duration::from_secs(1);
+
 /// Completes the TLS handshake of an accepted connection within `timeout`. A client that
 /// speaks plain HTTP gets Go's 400 answer; a failed handshake (an unknown or expired client
-/// certificate, say) has already told the client why in its alert. `None` in both cases.
+/// certificate, say) gets the alert that says why. `None` in both cases. A refused connection
+/// is closed gently: the server stops writing, then reads what the client still sends for a
+/// moment, so that closing does not reset the connection and lose the answer or the alert.
 pub(crate) async fn handshake(
     mut stream: TcpStream,
     acceptor: TlsAcceptor,
@@ -435,14 +440,31 @@ pub(crate) async fn handshake(
     let work = async {
         let mut first = [0u8; 1];
         match stream.peek(&mut first).await {
-            Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => acceptor.accept(stream).await.ok(),
+            Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => {
+                match acceptor.accept(stream).into_fallible().await {
+                    Ok(tls) => Some(tls),
+                    Err((_, stream)) => {
+                        close_gently(stream).await;
+                        None
+                    }
+                }
+            }
             Ok(1) => {
                 let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
-                let _ = stream.shutdown().await;
+                close_gently(stream).await;
                 None
             }
             _ => None,
         }
     };
     tokio::time::timeout(timeout, work).await.ok().flatten()
+}
+
+async fn close_gently(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(DRAIN, async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
