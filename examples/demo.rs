@@ -1,9 +1,11 @@
 //! A demo web service's metrics, declared with the derive macros: every metric type, a
 //! labelled family with typed labels, a nested group, and label values and HELP text that
-//! need escaping. The examples print, serve or scrape it; the tests check it with external
-//! parsers and a real Prometheus.
+//! need escaping. Each simulated request carries a trace id, attached as an exemplar to its
+//! request counter and latency bucket. The examples print, serve or scrape it; the tests
+//! check it with external parsers and a real Prometheus.
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::{
     Counter, Family, Gauge, Histogram, Info, LabelSet, LabelValue, Metrics, RegisterError,
@@ -155,13 +157,29 @@ impl DemoMetrics {
                 path,
                 status,
             };
-            self.requests.with(&request, |requests| requests.inc());
+            // A trace id is always 16 hex digits, well within an exemplar's 128 characters.
+            let trace = next_trace_id();
+            let trace = [("trace_id", trace.as_str())];
+            self.requests.with(&request, |requests| {
+                requests
+                    .inc_with_exemplar(&trace)
+                    .unwrap_or_else(|_| requests.inc());
+            });
             let seconds = 0.003 * ((i % 17) + 1) as f64;
-            self.latency
-                .with(&ByMethod { method }, |latency| latency.observe(seconds));
+            self.latency.with(&ByMethod { method }, |latency| {
+                latency
+                    .observe_with_exemplar(seconds, &trace)
+                    .unwrap_or_else(|_| latency.observe(seconds));
+            });
             self.response_size.observe(512.0 + ((i * 37) % 1000) as f64);
             self.in_flight.dec();
         }
         self.temperature.set(41.5 + (n % 7) as f64 * 0.25);
     }
+}
+
+/// The trace id of the next simulated request: 16 hex digits, distinct in this process.
+pub fn next_trace_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0x4bf9_2f35_77b3_4da6);
+    format!("{:016x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }

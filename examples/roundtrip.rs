@@ -129,6 +129,7 @@ async fn main() -> ExitCode {
             p.first().map_or(f64::NAN, |x| x.1)
         );
     }
+    all_same &= exemplar_came_back(&demo, &pull);
     println!(
         "\n{}",
         if all_same {
@@ -155,6 +156,44 @@ async fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Shows the exemplar of one request counter as the service holds it and as the pull server
+/// stored it; says whether they are the same.
+fn exemplar_came_back(demo: &DemoMetrics, pull: &PullServer) -> bool {
+    let request = Request {
+        method: Method::Get,
+        path: "/".to_owned(),
+        status: 200,
+    };
+    let Some(attached) = demo.requests.get_or_create(&request).exemplar() else {
+        println!("\n  the service holds no exemplar");
+        return false;
+    };
+    let selector = "demo_http_requests_total{method=\"GET\",path=\"/\",status=\"200\"}";
+    let stored = match pull.query_exemplars(selector, 0, i64::MAX) {
+        Ok(found) => found.into_iter().flat_map(|(_, e)| e).last(),
+        Err(e) => {
+            println!("\n  query_exemplars failed: {e}");
+            return false;
+        }
+    };
+    let stored_labels = stored.as_ref().map(|e| {
+        let pairs: Vec<String> = e
+            .labels
+            .iter()
+            .map(|(n, v)| format!("{n}=\"{v}\""))
+            .collect();
+        pairs.join(",")
+    });
+    println!(
+        "\n  exemplar of {selector}\n    attached by the service:   {{{}}} at {:.3}\n    stored by the pull server: {{{}}} at {:.3}",
+        attached.labels(),
+        attached.timestamp(),
+        stored_labels.as_deref().unwrap_or("none"),
+        stored.as_ref().map_or(0.0, |e| e.timestamp as f64 / 1000.0),
+    );
+    stored_labels.as_deref() == Some(attached.labels())
 }
 
 /// Starts the service's `/metrics` server and the pull server scraping it every second.

@@ -1,6 +1,7 @@
 //! Ours against `prometheus`, `prometheus-client` and `metrics` on the same workloads, in one
 //! run: `cargo bench --bench peers`. Rows are named after the workloads
-//! of the performance issue (a to h); BENCHMARKS.md records a run and explains each row.
+//! of the performance issue (a to h) and the exemplar paths (i); BENCHMARKS.md records a run
+//! and explains each row.
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -405,6 +406,41 @@ fn parse(c: &mut Criterion) {
     g.finish();
 }
 
+/// i: an increment or observation with an exemplar (a 16-digit trace id, and the time),
+/// beside client_rust's exemplar types; the other two libraries have no exemplars.
+fn exemplars(c: &mut Criterion) {
+    type Pairs = Vec<(String, String)>;
+    const TRACE: &str = "4bf92f3577b34da6";
+    let ours = prometheus_client::Counter::new();
+    let pcr = prometheus_client_peer::metrics::exemplar::CounterWithExemplar::<Pairs>::default();
+    let mut g = group(c, "i_counter_inc_with_exemplar");
+    g.bench_function("ours", |b| {
+        b.iter(|| ours.inc_with_exemplar(black_box(&[("trace_id", TRACE)])))
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            let labels = vec![("trace_id".to_owned(), black_box(TRACE).to_owned())];
+            pcr.inc_by(1, Some(labels), Some(std::time::SystemTime::now()))
+        })
+    });
+    g.finish();
+    let ours = prometheus_client::Histogram::default();
+    let pcr = prometheus_client_peer::metrics::exemplar::HistogramWithExemplars::<Pairs>::new(
+        prometheus_client::DEFAULT_BUCKETS.iter().copied(),
+    );
+    let mut g = group(c, "i_histogram_observe_with_exemplar");
+    g.bench_function("ours", |b| {
+        b.iter(|| ours.observe_with_exemplar(black_box(0.042), &[("trace_id", TRACE)]))
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            let labels = vec![("trace_id".to_owned(), black_box(TRACE).to_owned())];
+            pcr.observe(0.042, Some(labels), Some(std::time::SystemTime::now()))
+        })
+    });
+    g.finish();
+}
+
 fn install_metrics_recorder(_: &mut Criterion) {
     let _ = metrics::set_global_recorder(metrics_rs::recorder());
 }
@@ -418,6 +454,7 @@ criterion_group!(
     gauges,
     encode,
     first_touch,
-    parse
+    parse,
+    exemplars
 );
 criterion_main!(benches);

@@ -60,6 +60,9 @@ struct Families {
     by_name: BTreeMap<String, FamilyEntry>,
     sample_names: HashMap<String, String>,
     collectors: Vec<CollectorEntry>,
+    /// Whether counters, histograms and summaries keep their creation time and OpenMetrics
+    /// shows it as `_created`.
+    created_timestamps: bool,
 }
 
 struct FamilyEntry {
@@ -266,6 +269,28 @@ impl Registry {
         Self::default()
     }
 
+    /// An empty registry whose counters, histograms and summaries (family children
+    /// included) keep when they were created, which OpenMetrics shows as `_created`, so a
+    /// scraper tells a restarted series from a new one. Text 0.0.4 has no `_created`, as in
+    /// client_golang. Keeping the time costs one clock read when a metric is registered or a
+    /// child created; updates cost nothing more.
+    ///
+    /// ```
+    /// use prometheus_client::{Counter, Registry, encoding::Format};
+    /// let registry = Registry::with_created_timestamps();
+    /// let jobs = registry.register("jobs", "", Counter::new())?;
+    /// jobs.inc();
+    /// let text = registry.encode_to_string(Format::OpenMetrics)?;
+    /// assert!(text.starts_with("# TYPE jobs counter\njobs_total 1\njobs_created 1."));
+    /// assert!(!registry.encode_to_string(Format::Text)?.contains("_created"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_created_timestamps() -> Self {
+        let registry = Self::default();
+        registry.shared.write().created_timestamps = true;
+        registry
+    }
+
     /// A view that registers with `prefix_` before each name (nested prefixes join with `_`).
     pub fn sub_registry_with_prefix(&self, prefix: &str) -> Result<Registry, RegisterError> {
         let full = self.full_name(prefix);
@@ -358,7 +383,11 @@ impl Registry {
             &self.const_labels,
             metric,
         )?;
-        self.shared.write().insert(prepared)
+        let mut families = self.shared.write();
+        if families.created_timestamps {
+            prepared.metric.start_created_timestamp();
+        }
+        families.insert(prepared)
     }
 
     /// Removes what this view registered as `name` (the family name as exposed, such as
@@ -415,7 +444,7 @@ impl Registry {
                 (None, None) => break,
             };
             if let Some((name, family)) = next {
-                family.encode(name, format, out);
+                family.encode(name, format, families.created_timestamps, out);
             }
         }
         encoding::write_end(out, format);
@@ -692,7 +721,7 @@ impl FamilyEntry {
         Ok(())
     }
 
-    fn encode(&self, name: &str, format: Format, out: &mut Vec<u8>) {
+    fn encode(&self, name: &str, format: Format, created: bool, out: &mut Vec<u8>) {
         encoding::write_family_header(
             out,
             format,
@@ -702,8 +731,13 @@ impl FamilyEntry {
             self.metric_type,
         );
         for registration in &self.registrations {
-            let mut encoder =
-                MetricEncoder::new(out, format, name, &registration.rendered_const_labels);
+            let mut encoder = MetricEncoder::new(
+                out,
+                format,
+                name,
+                &registration.rendered_const_labels,
+                created,
+            );
             registration.metric.encode(&mut encoder);
         }
     }

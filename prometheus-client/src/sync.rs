@@ -3,7 +3,7 @@
 //! All metric code imports atomics from here, never from `std` directly, so the concurrency
 //! core can later be model-checked by swapping this module (as tokio does with loom).
 
-pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use std::cell::Cell;
 use std::sync::LazyLock;

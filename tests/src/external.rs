@@ -96,6 +96,21 @@ pub struct ParsedSample {
     pub labels: BTreeMap<String, String>,
     /// Its value, exactly (read from Python's shortest round-trip `repr`).
     pub value: f64,
+    /// Its timestamp in seconds, if it has one.
+    pub timestamp: Option<f64>,
+    /// Its exemplar, if it has one (OpenMetrics).
+    pub exemplar: Option<ParsedExemplar>,
+}
+
+/// An exemplar as Python's OpenMetrics parser read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedExemplar {
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its value.
+    pub value: f64,
+    /// Its timestamp in seconds, if it has one.
+    pub timestamp: Option<f64>,
 }
 
 const PARSE_SCRIPT: &str = r#"
@@ -105,11 +120,18 @@ if sys.argv[1] == "openmetrics":
 else:
     from prometheus_client.parser import text_string_to_metric_families
 text = sys.stdin.buffer.read().decode("utf-8")
+def seconds(t):
+    return None if t is None else repr(float(t))
 for family in text_string_to_metric_families(text):
     for sample in family.samples:
+        e = sample.exemplar
+        exemplar = None if e is None else {
+            "labels": e.labels, "value": repr(float(e.value)), "timestamp": seconds(e.timestamp),
+        }
         print(json.dumps({
             "family": family.name, "type": family.type, "help": family.documentation,
             "name": sample.name, "labels": sample.labels, "value": repr(float(sample.value)),
+            "timestamp": seconds(sample.timestamp), "exemplar": exemplar,
         }))
 "#;
 
@@ -128,17 +150,26 @@ pub fn python_parse(body: &[u8], format: Format) -> Result<Vec<ParsedSample>, St
         .map(|line| {
             let v: Value = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
             let text = |key: &str| v[key].as_str().unwrap_or_default().to_owned();
-            let labels = v["labels"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let labels_of = |labels: &Value| -> BTreeMap<String, String> {
+                labels
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let number = |v: &Value| v.as_str().and_then(|s| s.parse::<f64>().ok());
+            let labels = labels_of(&v["labels"]);
             let value = text("value")
                 .parse::<f64>()
                 .map_err(|e| format!("value in {line}: {e}"))?;
+            let exemplar = v["exemplar"].as_object().map(|e| ParsedExemplar {
+                labels: labels_of(&e["labels"]),
+                value: e.get("value").and_then(number).unwrap_or(f64::NAN),
+                timestamp: e.get("timestamp").and_then(number),
+            });
             Ok(ParsedSample {
                 family: text("family"),
                 family_type: text("type"),
@@ -146,6 +177,8 @@ pub fn python_parse(body: &[u8], format: Format) -> Result<Vec<ParsedSample>, St
                 name: text("name"),
                 labels,
                 value,
+                timestamp: number(&v["timestamp"]),
+                exemplar,
             })
         })
         .collect()

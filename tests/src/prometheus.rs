@@ -52,6 +52,11 @@ impl Prometheus {
     /// Starts Prometheus with `scrape_configs` (YAML, indented as a list under
     /// `scrape_configs:`) and a 1 s scrape interval; `None` where it is not installed.
     pub async fn start(scrape_configs: &str) -> Option<Prometheus> {
+        Self::start_with_args(scrape_configs, &[]).await
+    }
+
+    /// [`start`](Self::start), with more command-line flags (`--enable-feature=…`).
+    pub async fn start_with_args(scrape_configs: &str, args: &[&str]) -> Option<Prometheus> {
         if !tool(PROMETHEUS, "a real Prometheus scrapes our endpoint") {
             return None;
         }
@@ -80,6 +85,7 @@ impl Prometheus {
             ))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn")
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -29,6 +29,7 @@ pub(crate) fn float_label(name: &str, value: f64, format: Format) -> Box<str> {
     String::from_utf8_lossy(&out).into()
 }
 
+use crate::metrics::exemplar::Exemplar;
 use crate::MetricType;
 
 /// An exposition format.
@@ -84,10 +85,11 @@ pub(crate) fn write_end(out: &mut Vec<u8>, format: Format) {
 }
 
 /// A label that a metric type adds to one of its samples.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 #[non_exhaustive]
 pub enum ExtraLabel<'a> {
     /// No extra label.
+    #[default]
     None,
     /// One or more pairs already rendered and escaped, such as `le="0.5"`.
     Rendered(&'a str),
@@ -120,6 +122,18 @@ pub struct MetricEncoder<'a> {
     name: &'a str,
     const_labels: &'a str,
     labels: &'a str,
+    /// The timestamp every sample gets, in milliseconds since the Unix epoch.
+    timestamp_ms: Option<i64>,
+    /// Whether `_created` samples are written (a registry's choice; OpenMetrics only).
+    created: bool,
+}
+
+/// A sample's value, as the metric holds it.
+#[derive(Clone, Copy)]
+pub(crate) enum Value {
+    U64(u64),
+    I64(i64),
+    F64(f64),
 }
 
 impl<'a> MetricEncoder<'a> {
@@ -128,6 +142,7 @@ impl<'a> MetricEncoder<'a> {
         format: Format,
         name: &'a str,
         const_labels: &'a str,
+        created: bool,
     ) -> Self {
         MetricEncoder {
             out,
@@ -135,6 +150,8 @@ impl<'a> MetricEncoder<'a> {
             name,
             const_labels,
             labels: "",
+            timestamp_ms: None,
+            created,
         }
     }
 
@@ -151,21 +168,52 @@ impl<'a> MetricEncoder<'a> {
             name: self.name,
             const_labels: self.const_labels,
             labels,
+            timestamp_ms: self.timestamp_ms,
+            created: self.created,
+        }
+    }
+
+    /// An encoder whose samples all carry this timestamp (milliseconds since the Unix epoch):
+    /// integer milliseconds in text 0.0.4, float seconds in OpenMetrics, as client_golang
+    /// writes them. [`Timestamped`](crate::Timestamped) uses it.
+    ///
+    /// ```
+    /// use prometheus_client::{encoding::{Format, MetricEncoder}, Metric, MetricType, Registry};
+    ///
+    /// #[derive(Clone)]
+    /// struct Relayed;
+    /// impl Metric for Relayed {
+    ///     fn metric_type(&self) -> MetricType { MetricType::Gauge }
+    ///     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+    ///         encoder.with_timestamp(1_700_000_000_500).sample_f64("", Default::default(), 2.5);
+    ///     }
+    /// }
+    /// let registry = Registry::new();
+    /// registry.register("relayed", "", Relayed)?;
+    /// assert_eq!(registry.encode_to_string(Format::Text)?, "# TYPE relayed gauge\nrelayed 2.5 1700000000500\n");
+    /// assert!(registry.encode_to_string(Format::OpenMetrics)?.contains("relayed 2.5 1.7000000005e+09\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_timestamp(&mut self, millis: i64) -> MetricEncoder<'_> {
+        MetricEncoder {
+            out: self.out,
+            format: self.format,
+            name: self.name,
+            const_labels: self.const_labels,
+            labels: self.labels,
+            timestamp_ms: Some(millis),
+            created: self.created,
         }
     }
 
     /// Writes the sample `<name><suffix>{labels} <value>` with an integer value.
     pub fn sample_u64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: u64) {
-        self.write_head(suffix, extra);
-        number::write_u64(self.out, value);
-        self.out.push(b'\n');
+        self.sample(suffix, extra, Value::U64(value), None);
     }
 
     /// Writes a sample with a signed integer value.
     pub fn sample_i64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: i64) {
-        self.write_head(suffix, extra);
-        number::write_i64(self.out, value);
-        self.out.push(b'\n');
+        self.sample(suffix, extra, Value::I64(value), None);
     }
 
     /// Writes a sample with a float value (`+Inf`, `-Inf`, `NaN` included).
@@ -174,11 +222,61 @@ impl<'a> MetricEncoder<'a> {
     /// (`1.0`, `-0.0`, `1e+06`), so that no parser mistakes a float for an integer and, for
     /// example, loses the sign of `-0.0`.
     pub fn sample_f64(&mut self, suffix: &str, extra: ExtraLabel<'_>, value: f64) {
+        self.sample(suffix, extra, Value::F64(value), None);
+    }
+
+    /// Writes a sample, its timestamp if the encoder has one, and, in OpenMetrics, its
+    /// exemplar as client_golang writes it (` # {trace_id="abc"} 0.67 1.7e+09`; an exemplar
+    /// without labels is left out, as there).
+    pub(crate) fn sample(
+        &mut self,
+        suffix: &str,
+        extra: ExtraLabel<'_>,
+        value: Value,
+        exemplar: Option<&Exemplar>,
+    ) {
         self.write_head(suffix, extra);
-        match self.format {
-            Format::OpenMetrics => number::write_canonical_f64(self.out, value),
-            _ => number::write_f64(self.out, value),
+        let out = &mut *self.out;
+        match value {
+            Value::U64(v) => number::write_u64(out, v),
+            Value::I64(v) => number::write_i64(out, v),
+            Value::F64(v) if self.format == Format::OpenMetrics => {
+                number::write_canonical_f64(out, v)
+            }
+            Value::F64(v) => number::write_f64(out, v),
         }
+        if let Some(millis) = self.timestamp_ms {
+            out.push(b' ');
+            match self.format {
+                Format::OpenMetrics => number::write_canonical_f64(out, millis as f64 / 1000.0),
+                _ => number::write_i64(out, millis),
+            }
+        }
+        if let Some(exemplar) = exemplar.filter(|e| !e.labels().is_empty()) {
+            if self.format == Format::OpenMetrics {
+                out.extend_from_slice(b" # {");
+                out.extend_from_slice(exemplar.labels().as_bytes());
+                out.extend_from_slice(b"} ");
+                number::write_canonical_f64(out, exemplar.value());
+                out.push(b' ');
+                number::write_canonical_f64(out, exemplar.timestamp());
+            }
+        }
+        out.push(b'\n');
+    }
+
+    /// Writes `<name>_created{labels} <seconds>` when the registry exposes created
+    /// timestamps and the format is OpenMetrics (text 0.0.4 has no `_created`, as in
+    /// client_golang).
+    pub(crate) fn created(&mut self, seconds: Option<f64>) {
+        let Some(seconds) = seconds else {
+            return;
+        };
+        if !(self.created && self.format == Format::OpenMetrics) {
+            return;
+        }
+        self.write_head("_created", ExtraLabel::None);
+        number::write_canonical_f64(self.out, seconds);
         self.out.push(b'\n');
     }
 

@@ -111,7 +111,7 @@ impl Metric for ConstHistogram {
     }
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let counts = self.counts.iter().copied();
-        encode_histogram(encoder, &self.buckets, counts, self.sum, self.count);
+        encode_histogram(encoder, &self.buckets, counts, None, self.sum, self.count);
     }
 }
 

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::created::CreatedAt;
+use super::exemplar::{with_checked_labels, Exemplar, ExemplarError, ExemplarSlot};
 use super::number::Number;
 use super::striped::StripedTotal;
 use super::{Metric, TypedMetric};
 use crate::encoding::{ExtraLabel, MetricEncoder};
+use crate::labels::LabelSet;
 use crate::MetricType;
 
 /// A monotonically increasing total, such as requests served or bytes sent.
@@ -15,9 +18,13 @@ use crate::MetricType;
 /// thread to update the counter adds with one atomic add, others with one compare-and-swap;
 /// once two threads collide on it, each thread adds to its own cache line (see
 /// `metrics/striped.rs`), so a counter shared by busy threads scales with them. Nothing
-/// allocates except that switch, once. Memory: 40 bytes (plus the handle's `Arc`); a counter
+/// allocates except that switch, once. Memory: 64 bytes (plus the handle's `Arc`); a counter
 /// threads contended on adds 128 bytes per stripe, one stripe per CPU rounded up to a power
-/// of two (2 to 32).
+/// of two (2 to 32), and one with an exemplar keeps the latest one (about 64 bytes and its
+/// labels).
+///
+/// An exemplar (a trace id, say) goes with an increment: [`inc_with_exemplar`](Self::inc_with_exemplar).
+/// OpenMetrics shows the latest after the `_total` sample; text 0.0.4 has no exemplars.
 ///
 /// The exposed sample is `<name>_total`, whether or not the registered name already ends in
 /// `_total`.
@@ -37,7 +44,13 @@ use crate::MetricType;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Counter<N: Number = u64> {
-    value: Arc<StripedTotal<N>>,
+    inner: Arc<State<N>>,
+}
+
+struct State<N: Number> {
+    total: StripedTotal<N>,
+    exemplar: ExemplarSlot,
+    created: CreatedAt,
 }
 
 /// A negative or NaN amount given to [`Counter::try_inc_by`].
@@ -63,7 +76,7 @@ impl<N: Number> Counter<N> {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
-        self.value.add(N::ONE);
+        self.inner.total.add(N::ONE);
     }
 
     /// Adds `v`. A negative or NaN `v` (possible with `f64`) is refused and changes nothing;
@@ -79,7 +92,7 @@ impl<N: Number> Counter<N> {
     #[inline]
     pub fn inc_by(&self, v: N) {
         if v.is_valid_increment() {
-            self.value.add(v);
+            self.inner.total.add(v);
         }
     }
 
@@ -92,24 +105,67 @@ impl<N: Number> Counter<N> {
     /// ```
     pub fn try_inc_by(&self, v: N) -> Result<(), NegativeIncrement> {
         if v.is_valid_increment() {
-            self.value.add(v);
+            self.inner.total.add(v);
             Ok(())
         } else {
             Err(NegativeIncrement(v.to_f64()))
         }
     }
 
+    /// Adds one and keeps an exemplar with it (value 1, now), replacing the last one. The
+    /// labels are any named [`LabelSet`]: pairs, or a struct deriving it. Labels over
+    /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters (names and values) or
+    /// with invalid names are refused, and then the counter is not increased either.
+    ///
+    /// ```
+    /// use prometheus_client::{Counter, Registry, encoding::Format};
+    /// let registry = Registry::new();
+    /// let requests = registry.register("requests", "", Counter::new())?;
+    /// requests.inc_with_exemplar(&[("trace_id", "abc")])?;
+    /// let text = registry.encode_to_string(Format::OpenMetrics)?;
+    /// assert!(text.starts_with("# TYPE requests counter\nrequests_total 1 # {trace_id=\"abc\"} 1.0 1."));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inc_with_exemplar<L: LabelSet + ?Sized>(&self, labels: &L) -> Result<(), ExemplarError> {
+        self.inc_by_with_exemplar(N::ONE, labels)
+    }
+
+    /// Adds `v` and keeps an exemplar with value `v`; see [`inc_with_exemplar`](Self::inc_with_exemplar).
+    /// A negative or NaN `v` is refused, exemplar and all.
+    pub fn inc_by_with_exemplar<L: LabelSet + ?Sized>(
+        &self,
+        v: N,
+        labels: &L,
+    ) -> Result<(), ExemplarError> {
+        if !v.is_valid_increment() {
+            return Err(ExemplarError::InvalidIncrement(v.to_f64()));
+        }
+        with_checked_labels(labels, |checked| {
+            self.inner.total.add(v);
+            self.inner.exemplar.set(checked, v.to_f64());
+        })
+    }
+
+    /// The latest exemplar, if one was recorded.
+    pub fn exemplar(&self) -> Option<Exemplar> {
+        self.inner.exemplar.get()
+    }
+
     /// The current total.
     #[inline]
     pub fn get(&self) -> N {
-        self.value.get()
+        self.inner.total.get()
     }
 }
 
 impl<N: Number> Default for Counter<N> {
     fn default() -> Self {
         Counter {
-            value: Arc::new(StripedTotal::default()),
+            inner: Arc::new(State {
+                total: StripedTotal::default(),
+                exemplar: ExemplarSlot::default(),
+                created: CreatedAt::default(),
+            }),
         }
     }
 }
@@ -117,7 +173,7 @@ impl<N: Number> Default for Counter<N> {
 impl<N: Number> Clone for Counter<N> {
     fn clone(&self) -> Self {
         Counter {
-            value: Arc::clone(&self.value),
+            inner: Arc::clone(&self.inner),
         }
     }
 }
@@ -135,7 +191,14 @@ impl<N: Number> Metric for Counter<N> {
         MetricType::Counter
     }
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        self.get().encode(encoder, "_total", ExtraLabel::None);
+        let total = self.get();
+        self.inner
+            .exemplar
+            .with(|exemplar| total.encode(encoder, "_total", ExtraLabel::None, exemplar));
+        encoder.created(self.inner.created.get());
+    }
+    fn start_created_timestamp(&self) {
+        self.inner.created.start();
     }
 }
 

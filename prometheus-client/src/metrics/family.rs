@@ -32,7 +32,7 @@ use super::recent_children::RecentChildren;
 use super::{Metric, TypedMetric};
 use crate::encoding::MetricEncoder;
 use crate::labels::{self, render, LabelError, LabelSet, LabelShape};
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::MetricType;
 
 /// Metrics of one type told apart by labels, such as requests by method and status.
@@ -81,6 +81,9 @@ struct Inner<L, M: Send> {
     hasher: foldhash::fast::RandomState,
     constructor: Box<Constructor<M>>,
     rejected: AtomicU64,
+    /// Whether each new child starts keeping its creation time (the family was registered
+    /// where created timestamps are exposed).
+    track_created: AtomicBool,
     /// The label type only checks, at compile time, what lookups may be given.
     labels: PhantomData<fn() -> L>,
 }
@@ -270,6 +273,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 hasher: foldhash::fast::RandomState::default(),
                 constructor: Box::new(constructor),
                 rejected: AtomicU64::new(0),
+                track_created: AtomicBool::new(false),
                 labels: PhantomData,
             }),
         }
@@ -431,6 +435,9 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
             rendered: Arc::from(rendered),
             metric: (self.inner.constructor)(),
         };
+        if self.inner.track_created.load(Ordering::Relaxed) {
+            child.metric.start_created_timestamp();
+        }
         let metric = child.metric.clone();
         self.inner
             .ordered
@@ -561,6 +568,13 @@ impl<L: LabelSet<Owned = L> + Send + Sync + 'static, M: TypedMetric> Metric for 
             child
                 .metric
                 .encode(&mut encoder.with_labels(&child.rendered));
+        }
+    }
+
+    fn start_created_timestamp(&self) {
+        self.inner.track_created.store(true, Ordering::Relaxed);
+        for child in self.inner.ordered.read().iter() {
+            child.metric.start_created_timestamp();
         }
     }
 

@@ -5,9 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::buckets::{BucketError, Buckets};
+use super::created::CreatedAt;
+use super::exemplar::{with_checked_labels, Exemplar, ExemplarError, ExemplarSlots};
 use super::observations::Observations;
 use super::{Metric, TypedMetric};
-use crate::encoding::{ExtraLabel, Format, MetricEncoder};
+use crate::encoding::{ExtraLabel, Format, MetricEncoder, Value};
+use crate::labels::LabelSet;
 use crate::MetricType;
 
 /// Counts observations (latencies, sizes) in buckets, with their sum and count.
@@ -21,6 +24,9 @@ use crate::MetricType;
 ///
 /// A histogram with a negative bucket bound has no `_sum` and `_count` in OpenMetrics, which
 /// forbids them there; text 0.0.4 has both, as client_golang writes them.
+///
+/// [`observe_with_exemplar`](Self::observe_with_exemplar) keeps the latest exemplar of the
+/// bucket the value falls in, which OpenMetrics shows after that bucket's sample.
 ///
 /// ```
 /// use prometheus_client::{Histogram, Registry, encoding::Format};
@@ -53,6 +59,8 @@ pub struct Histogram {
 struct Inner {
     buckets: Buckets,
     core: Observations,
+    exemplars: ExemplarSlots,
+    created: CreatedAt,
 }
 
 /// A consistent copy of a histogram's state.
@@ -71,7 +79,12 @@ impl Histogram {
     pub fn new(buckets: Buckets) -> Self {
         let core = Observations::new(buckets.bounds().len() + 1);
         Histogram {
-            inner: Arc::new(Inner { buckets, core }),
+            inner: Arc::new(Inner {
+                buckets,
+                core,
+                exemplars: ExemplarSlots::default(),
+                created: CreatedAt::default(),
+            }),
         }
     }
 
@@ -87,6 +100,40 @@ impl Histogram {
         self.inner
             .core
             .observe(v, Some(self.inner.buckets.index_of(v)));
+    }
+
+    /// Records one observation and keeps an exemplar with it in the bucket it falls in
+    /// (replacing that bucket's last one). Labels over
+    /// [`MAX_EXEMPLAR_CHARS`](crate::MAX_EXEMPLAR_CHARS) characters or with invalid names are
+    /// refused, and then nothing is observed either.
+    ///
+    /// ```
+    /// use prometheus_client::Histogram;
+    /// let latency = Histogram::with_buckets(&[0.1, 1.0])?;
+    /// latency.observe_with_exemplar(0.67, &[("trace_id", "abc")])?;
+    /// let exemplars = latency.exemplars();
+    /// assert_eq!(exemplars[0], None);
+    /// assert_eq!(exemplars[1].as_ref().map(|e| e.value()), Some(0.67));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn observe_with_exemplar<L: LabelSet + ?Sized>(
+        &self,
+        v: f64,
+        labels: &L,
+    ) -> Result<(), ExemplarError> {
+        let bucket = self.inner.buckets.index_of(v);
+        with_checked_labels(labels, |checked| {
+            self.inner.core.observe(v, Some(bucket));
+            let buckets = self.inner.buckets.bounds().len() + 1;
+            self.inner.exemplars.set(buckets, bucket, checked, v);
+        })
+    }
+
+    /// The latest exemplar of each bucket, `+Inf` last.
+    pub fn exemplars(&self) -> Vec<Option<Exemplar>> {
+        self.inner
+            .exemplars
+            .get(self.inner.buckets.bounds().len() + 1)
     }
 
     /// Starts a timer that observes the elapsed seconds when dropped.
@@ -158,16 +205,31 @@ impl Metric for Histogram {
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         self.inner.core.snapshot(|s| {
             let counts = s.buckets.iter().copied();
-            encode_histogram(encoder, &self.inner.buckets, counts, s.sum, s.count);
+            let exemplars = Some(&self.inner.exemplars);
+            encode_histogram(
+                encoder,
+                &self.inner.buckets,
+                counts,
+                exemplars,
+                s.sum,
+                s.count,
+            );
         });
+        encoder.created(self.inner.created.get());
+    }
+
+    fn start_created_timestamp(&self) {
+        self.inner.created.start();
     }
 }
 
-/// Writes a histogram's samples from its non-cumulative bucket counts.
+/// Writes a histogram's samples from its non-cumulative bucket counts, each bucket with its
+/// exemplar if it has one.
 pub(crate) fn encode_histogram(
     encoder: &mut MetricEncoder<'_>,
     layout: &Buckets,
     counts: impl Iterator<Item = u64>,
+    exemplars: Option<&ExemplarSlots>,
     sum: f64,
     count: u64,
 ) {
@@ -176,7 +238,13 @@ pub(crate) fn encode_histogram(
     for (i, n) in counts.enumerate() {
         cumulative += n;
         let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
-        encoder.sample_u64("_bucket", le, cumulative);
+        let value = Value::U64(cumulative);
+        match exemplars {
+            Some(slots) if openmetrics => {
+                slots.with(i, |exemplar| encoder.sample("_bucket", le, value, exemplar));
+            }
+            _ => encoder.sample("_bucket", le, value, None),
+        }
     }
     if !(openmetrics && layout.has_negative_bounds()) {
         encoder.sum_and_count(sum, count);

@@ -3,6 +3,8 @@
 pub(crate) mod buckets;
 pub(crate) mod constant;
 pub(crate) mod counter;
+pub(crate) mod created;
+pub(crate) mod exemplar;
 pub(crate) mod family;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
@@ -14,6 +16,7 @@ mod recent_children;
 pub(crate) mod stateset;
 mod striped;
 pub(crate) mod summary;
+pub(crate) mod timestamped;
 pub(crate) mod unknown;
 
 pub use number::Number;
@@ -59,6 +62,12 @@ pub trait Metric: Send + Sync + 'static {
     fn child_labels(&self) -> ChildLabels<'_> {
         ChildLabels::None
     }
+    /// Starts keeping when this metric (and, for a family, each of its children, as each is
+    /// created) was created, for OpenMetrics' `_created` sample. A registry that exposes
+    /// created timestamps ([`Registry::with_created_timestamps`](crate::Registry::with_created_timestamps))
+    /// calls it when the metric is registered; metrics without a `_created` sample (gauges,
+    /// infos, statesets) ignore it.
+    fn start_created_timestamp(&self) {}
 }
 
 /// A metric whose type is known without an instance, as a [`Family`](crate::Family) needs

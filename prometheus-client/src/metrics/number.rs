@@ -1,6 +1,7 @@
 //! The numbers counters and gauges hold: `u64`, `i64` or `f64`, each in one atomic word.
 
-use crate::encoding::{ExtraLabel, MetricEncoder};
+use super::exemplar::Exemplar;
+use crate::encoding::{ExtraLabel, MetricEncoder, Value};
 use crate::sync::{AtomicF64, AtomicU64, Ordering};
 
 /// A number a [`Counter`](crate::Counter) or [`Gauge`](crate::Gauge) can hold.
@@ -41,8 +42,14 @@ pub trait NumberOps: Copy {
     fn plus(self, other: Self) -> Self;
     /// The value as a float, for messages.
     fn to_f64(self) -> f64;
-    /// Writes the value as a sample.
-    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>);
+    /// Writes the value as a sample, with its exemplar if it has one.
+    fn encode(
+        self,
+        encoder: &mut MetricEncoder<'_>,
+        suffix: &str,
+        extra: ExtraLabel<'_>,
+        exemplar: Option<&Exemplar>,
+    );
 }
 
 /// The atomic cell of a [`Number`]. Every operation is one atomic instruction or, for `f64`
@@ -157,8 +164,14 @@ impl NumberOps for u64 {
     fn plus(self, other: Self) -> Self {
         self.wrapping_add(other)
     }
-    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
-        encoder.sample_u64(suffix, extra, self);
+    fn encode(
+        self,
+        encoder: &mut MetricEncoder<'_>,
+        suffix: &str,
+        extra: ExtraLabel<'_>,
+        exemplar: Option<&Exemplar>,
+    ) {
+        encoder.sample(suffix, extra, Value::U64(self), exemplar);
     }
 }
 
@@ -181,8 +194,14 @@ impl NumberOps for i64 {
     fn plus(self, other: Self) -> Self {
         self.wrapping_add(other)
     }
-    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
-        encoder.sample_i64(suffix, extra, self);
+    fn encode(
+        self,
+        encoder: &mut MetricEncoder<'_>,
+        suffix: &str,
+        extra: ExtraLabel<'_>,
+        exemplar: Option<&Exemplar>,
+    ) {
+        encoder.sample(suffix, extra, Value::I64(self), exemplar);
     }
 }
 
@@ -205,8 +224,14 @@ impl NumberOps for f64 {
     fn plus(self, other: Self) -> Self {
         self + other
     }
-    fn encode(self, encoder: &mut MetricEncoder<'_>, suffix: &str, extra: ExtraLabel<'_>) {
-        encoder.sample_f64(suffix, extra, self);
+    fn encode(
+        self,
+        encoder: &mut MetricEncoder<'_>,
+        suffix: &str,
+        extra: ExtraLabel<'_>,
+        exemplar: Option<&Exemplar>,
+    ) {
+        encoder.sample(suffix, extra, Value::F64(self), exemplar);
     }
 }
 

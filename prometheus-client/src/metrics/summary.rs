@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use super::created::CreatedAt;
 use super::observations::Observations;
 use super::quantile::QuantileSketch;
 use super::{Metric, TypedMetric};
@@ -55,6 +56,7 @@ struct Inner {
     core: Observations,
     objectives: Box<[Objective]>,
     window: Option<Mutex<Window>>,
+    created: CreatedAt,
 }
 
 /// A quantile with its `quantile="…"` label rendered for both formats.
@@ -207,6 +209,7 @@ impl SummaryBuilder {
                 core: Observations::new(0),
                 objectives,
                 window,
+                created: CreatedAt::default(),
             }),
         })
     }
@@ -327,6 +330,7 @@ impl Default for Summary {
                 core: Observations::new(0),
                 objectives: Box::new([]),
                 window: None,
+                created: CreatedAt::default(),
             }),
         }
     }
@@ -358,6 +362,11 @@ impl Metric for Summary {
         self.inner
             .core
             .snapshot(|s| encode_summary(encoder, quantiles, s.sum, s.count));
+        encoder.created(self.inner.created.get());
+    }
+
+    fn start_created_timestamp(&self) {
+        self.inner.created.start();
     }
 }
 

@@ -15,6 +15,7 @@ use crate::http::MetricsService;
 use serde_json::{json, Value};
 
 use super::config::parse_duration;
+use super::exemplars::ExemplarStore;
 use super::instruments::Instruments;
 use super::json;
 use super::query::{QueryEngine, QueryError, QueryTime};
@@ -32,6 +33,7 @@ pub(crate) struct Api {
     pub(crate) targets: Vec<Arc<Mutex<TargetStatus>>>,
     /// The largest form a `POST` may send.
     pub(crate) max_form_bytes: usize,
+    pub(crate) exemplars: Arc<ExemplarStore>,
 }
 
 type Params = Vec<(String, String)>;
@@ -151,6 +153,7 @@ impl Api {
             "/api/v1/query" => self.query(&params).await,
             "/api/v1/query_range" => self.query_range(&params).await,
             "/api/v1/series" => self.series(&params).await,
+            "/api/v1/query_exemplars" => self.query_exemplars(&params).await,
             "/api/v1/labels" => self.labels(&params, None).await,
             "/api/v1/targets" => self.targets(),
             "/-/ready" | "/-/healthy" => Response::new(Full::new(Bytes::from_static(b"OK\n"))),
@@ -251,6 +254,31 @@ impl Api {
             .series(Arc::clone(&self.storage), selectors, start, end)
             .await
             .map_err(|e| query_failure(&e))
+    }
+
+    /// `/api/v1/query_exemplars`: the exemplars in `[start, end]` of the series any
+    /// selector of `query` matches, in Prometheus' JSON shape.
+    async fn query_exemplars(&self, params: &Params) -> Response<Full<Bytes>> {
+        let Some(query) = param(params, "query") else {
+            return bad_data("query parameter is required");
+        };
+        let (start, end) = match (
+            time_param(params, "start", i64::MIN),
+            time_param(params, "end", i64::MAX),
+        ) {
+            (Ok(s), Ok(e)) => (s, e),
+            (Err(e), _) | (_, Err(e)) => return bad_data(&e),
+        };
+        if end < start {
+            return bad_data("end timestamp must not be before start time");
+        }
+        match self.engine.selectors(query.to_owned()).await {
+            Ok(selectors) => {
+                let found = self.exemplars.select(&selectors, start, end);
+                json_response(StatusCode::OK, json::exemplars_success(&found))
+            }
+            Err(e) => query_failure(&e),
+        }
     }
 
     async fn series(&self, params: &Params) -> Response<Full<Bytes>> {

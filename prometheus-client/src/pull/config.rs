@@ -241,6 +241,10 @@ pub struct Config {
     /// that would add more is refused whole. A series costs about 300 bytes plus its labels
     /// and 16 bytes a sample.
     pub max_series: usize,
+    /// Exemplars kept, all series together (default 100,000, Prometheus'
+    /// `storage.exemplars.exemplars-limit`; 0 keeps none): the oldest go first. An exemplar
+    /// costs about 200 bytes plus its labels.
+    pub max_exemplars: usize,
     /// Limits on each query.
     pub query: QueryLimits,
     /// Limits on the clients of the HTTP API.
@@ -261,6 +265,7 @@ impl Default for Config {
             retention: Duration::from_secs(3600),
             targets: Vec::new(),
             max_series: 1_000_000,
+            max_exemplars: 100_000,
             query: QueryLimits::default(),
             api: ApiLimits::default(),
             scrape_self: false,
@@ -472,6 +477,7 @@ impl Config {
                 "scrape_timeout" => config.scrape_timeout = positive_duration(key, value)?,
                 "retention" => config.retention = positive_duration(key, value)?,
                 "max_series" => config.max_series = positive_count(key, value)?,
+                "max_exemplars" => config.max_exemplars = count(key, value)?,
                 "query" => config.query = query_from(value)?,
                 "api" => config.api = api_from(value)?,
                 "scrape_self" => {

@@ -1,9 +1,10 @@
 //! The pull server's own metrics, kept with this library and served on the API's `/metrics`:
 //! scrapes and their failures by reason, scrape duration, samples appended and refused,
-//! series held, queries by outcome and their duration.
+//! series held, queries by outcome and their duration, exemplars stored.
 
 use std::time::Duration;
 
+use super::exemplars::ExemplarStats;
 use super::query::QueryError;
 use super::scrape::ScrapeError;
 use crate::{Buckets, Counter, Family, Gauge, Histogram, RegisterError, Registry};
@@ -20,6 +21,9 @@ pub(crate) struct Instruments {
     series: Gauge<i64>,
     queries: Family<[String; 1], Counter>,
     query_duration: Histogram,
+    exemplars_appended: Counter,
+    exemplars_out_of_order: Counter,
+    exemplars: Gauge<i64>,
 }
 
 impl Instruments {
@@ -64,6 +68,21 @@ impl Instruments {
                 "seconds",
                 seconds(0.0001, 10),
             )?,
+            exemplars_appended: r.register(
+                "exemplars_appended",
+                "Scraped exemplars stored (repeats of a series' last one are not).",
+                Counter::new(),
+            )?,
+            exemplars_out_of_order: r.register(
+                "exemplars_out_of_order",
+                "Scraped exemplars older than their series' last one, not stored.",
+                Counter::new(),
+            )?,
+            exemplars: r.register(
+                "exemplars",
+                "Exemplars kept (at most max_exemplars).",
+                Gauge::<i64>::default(),
+            )?,
             registry,
         })
     }
@@ -89,6 +108,13 @@ impl Instruments {
 
     pub(crate) fn series(&self, count: usize) {
         self.series.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn exemplars(&self, stats: ExemplarStats, kept: usize) {
+        self.exemplars_appended.inc_by(stats.appended as u64);
+        self.exemplars_out_of_order
+            .inc_by(stats.out_of_order as u64);
+        self.exemplars.set(i64::try_from(kept).unwrap_or(i64::MAX));
     }
 
     pub(crate) fn queried(&self, duration: Duration, error: Option<&QueryError>) {

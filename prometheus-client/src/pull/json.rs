@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::exemplars::SeriesExemplars;
 use super::query::QueryValue;
 use super::storage::{Series, SeriesLabels};
 
@@ -48,6 +49,34 @@ pub(crate) fn series_success(series: &[SeriesLabels]) -> Vec<u8> {
     out
 }
 
+/// `/api/v1/query_exemplars`: each series' labels and exemplars (labels, value as text, time
+/// as seconds), as Prometheus writes them.
+pub(crate) fn exemplars_success(found: &[SeriesExemplars]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 * found.len() + 64);
+    out.extend_from_slice(br#"{"status":"success","data":["#);
+    for (i, (series, exemplars)) in found.iter().enumerate() {
+        comma(&mut out, i);
+        out.extend_from_slice(br#"{"seriesLabels":"#);
+        metric(&mut out, series);
+        out.extend_from_slice(br#","exemplars":["#);
+        for (j, exemplar) in exemplars.iter().enumerate() {
+            comma(&mut out, j);
+            let mut labels = exemplar.labels.clone();
+            labels.sort();
+            out.extend_from_slice(br#"{"labels":"#);
+            metric(&mut out, &labels);
+            out.extend_from_slice(br#","value":""#);
+            value_text(&mut out, exemplar.value);
+            out.extend_from_slice(br#"","timestamp":"#);
+            let _ = serde_json::to_writer(&mut out, &(exemplar.timestamp as f64 / 1000.0));
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 fn comma(out: &mut Vec<u8>, i: usize) {
     if i > 0 {
         out.push(b',');
@@ -70,7 +99,7 @@ fn matrix(out: &mut Vec<u8>, series: &[Series]) {
     out.push(b']');
 }
 
-fn metric(out: &mut Vec<u8>, labels: &SeriesLabels) {
+fn metric(out: &mut Vec<u8>, labels: &[(String, String)]) {
     out.push(b'{');
     for (i, (name, value)) in labels.iter().enumerate() {
         comma(out, i);
@@ -113,9 +142,26 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::pull::exemplars::StoredExemplar;
 
     fn text(value: &QueryValue) -> String {
         String::from_utf8(query_success(value, 1_500)).expect("UTF-8")
+    }
+
+    #[test]
+    fn exemplars_are_the_json_prometheus_writes() {
+        let series: SeriesLabels = Arc::from(vec![("__name__".to_owned(), "a_total".to_owned())]);
+        let exemplar = StoredExemplar {
+            labels: vec![("trace_id".into(), "abc".into())],
+            value: 6.0,
+            timestamp: 1_600_096_945_479,
+        };
+        let text =
+            String::from_utf8(exemplars_success(&[(series, vec![exemplar])])).expect("UTF-8");
+        assert_eq!(
+            text,
+            r#"{"status":"success","data":[{"seriesLabels":{"__name__":"a_total"},"exemplars":[{"labels":{"trace_id":"abc"},"value":"6","timestamp":1600096945.479}]}]}"#
+        );
     }
 
     #[test]

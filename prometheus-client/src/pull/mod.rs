@@ -29,6 +29,7 @@
 
 mod api;
 mod config;
+mod exemplars;
 mod instruments;
 mod json;
 mod query;
@@ -49,6 +50,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{parse_duration, ApiLimits, BasicAuth, Config, ConfigError, Limits, Target};
+pub use exemplars::StoredExemplar;
 pub use query::{
     instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
     MAX_POINTS_PER_SERIES,
@@ -68,6 +70,7 @@ use instruments::Instruments;
 /// A running pull server: one scrape task per target, a retention task, and the HTTP API.
 pub struct PullServer {
     storage: Arc<dyn Storage>,
+    exemplars: Arc<exemplars::ExemplarStore>,
     engine: Arc<QueryEngine>,
     targets: Vec<Arc<Mutex<TargetStatus>>>,
     api_addr: SocketAddr,
@@ -126,6 +129,7 @@ impl PullServer {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut targets = Vec::new();
+        let exemplars = Arc::new(exemplars::ExemplarStore::new(config.max_exemplars));
         let mut scraped = config.targets.clone();
         if config.scrape_self {
             scraped.push(Target::new(format!("http://{api_addr}/metrics")).job("pull"));
@@ -151,6 +155,7 @@ impl PullServer {
                 storage: Arc::clone(&storage),
                 instruments: instruments.clone(),
                 client,
+                exemplars: Arc::clone(&exemplars),
             };
             tasks.push(tokio::spawn(target::run(
                 target,
@@ -173,6 +178,7 @@ impl PullServer {
             instruments,
             targets: targets.clone(),
             max_form_bytes: config.api.max_form_bytes,
+            exemplars: Arc::clone(&exemplars),
         };
         // A query may take its whole timeout, its form a while to arrive.
         let request_timeout = config.query.timeout.saturating_add(Duration::from_secs(10));
@@ -199,6 +205,7 @@ impl PullServer {
         ));
         Ok(PullServer {
             storage,
+            exemplars,
             engine,
             targets,
             api_addr,
@@ -228,6 +235,30 @@ impl PullServer {
     pub fn query(&self, promql: &str) -> Result<QueryValue, QueryError> {
         self.engine
             .instant(self.storage.as_ref(), promql, target::now_ms())
+    }
+
+    /// The exemplars stored in `[start, end]` (ms since the epoch) for the series any selector
+    /// of `promql` matches, grouped by series, as `/api/v1/query_exemplars` answers.
+    ///
+    /// ```no_run
+    /// # use prometheus_client::pull::{Config, PullServer};
+    /// # async fn run(server: PullServer) -> Result<(), Box<dyn std::error::Error>> {
+    /// for (series, exemplars) in server.query_exemplars("http_requests_total", 0, i64::MAX)? {
+    ///     for exemplar in exemplars {
+    ///         println!("{series:?}: {:?} {} at {}", exemplar.labels, exemplar.value, exemplar.timestamp);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn query_exemplars(
+        &self,
+        promql: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(SeriesLabels, Vec<StoredExemplar>)>, QueryError> {
+        let selectors = self.engine.selectors_now(promql)?;
+        Ok(self.exemplars.select(&selectors, start, end))
     }
 
     /// Waits until every target has finished at least `n` more scrapes than now.

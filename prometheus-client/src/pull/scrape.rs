@@ -12,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::config::{Limits, Target};
+use super::exemplars::StoredExemplar;
 use super::storage::{series_labels, SeriesLabels};
 use crate::parse::{
     format_for_content_type, Entry, ParseError, ParseErrorKind, Parser, FALLBACK_FORMAT,
@@ -134,6 +135,8 @@ pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
 #[derive(Debug, Default)]
 pub(crate) struct Scraped {
     pub(crate) samples: Vec<(SeriesLabels, i64, f64)>,
+    /// Exemplars, each with the index of its sample in `samples`.
+    pub(crate) exemplars: Vec<(usize, StoredExemplar)>,
     /// Samples dropped for a timestamp more than [`MAX_FUTURE_MS`] ahead.
     pub(crate) too_far_ahead: usize,
 }
@@ -367,6 +370,7 @@ fn samples(
             // Keep reading, to count what the target sent.
             refused = Some(ScrapeError::SampleLimit(limits.sample_limit));
             scraped.samples = Vec::new();
+            scraped.exemplars = Vec::new();
             continue;
         }
         let mut labels: Vec<(String, String)> = Vec::new();
@@ -392,6 +396,26 @@ fn samples(
         if timestamp > now.saturating_add(MAX_FUTURE_MS) {
             scraped.too_far_ahead += 1;
             continue;
+        }
+        if let Some(exemplar) = &sample.exemplar {
+            // An exemplar without a time gets the scrape's, as in Prometheus.
+            let at = exemplar
+                .timestamp
+                .and_then(|t| t.as_millis())
+                .unwrap_or(now);
+            let labels = exemplar
+                .labels
+                .iter()
+                .map(|l| (l.name.to_owned(), l.value.into_owned()))
+                .collect();
+            scraped.exemplars.push((
+                scraped.samples.len(),
+                StoredExemplar {
+                    labels,
+                    value: exemplar.value,
+                    timestamp: at,
+                },
+            ));
         }
         scraped
             .samples

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use super::config::Target;
+use super::exemplars::ExemplarStore;
 use super::instruments::Instruments;
 use super::scrape::{scrape, target_labels, ScrapeError, Scraped};
 use super::storage::{series_labels, AppendError, AppendStats, SeriesLabels, Storage, STALE_NAN};
@@ -49,6 +50,7 @@ pub(crate) struct LoopContext {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) instruments: Instruments,
     pub(crate) client: super::scrape::Client,
+    pub(crate) exemplars: Arc<ExemplarStore>,
 }
 
 /// The series a target has in the store, and when each was last scraped (ms), for its
@@ -131,17 +133,8 @@ async fn scrape_once(
     let storage = context.storage.as_ref();
     let instruments = &context.instruments;
     let result = scrape(target, &context.client, context.timeout, t).await;
-    let retention_ms = i64::try_from(context.retention.as_millis()).unwrap_or(i64::MAX);
     let outcome = match result {
-        Ok(scraped) => store(
-            target,
-            storage,
-            scraped,
-            state,
-            t,
-            retention_ms,
-            instruments,
-        ),
+        Ok(scraped) => store(target, context, scraped, state, t),
         Err(refused) => Outcome {
             error: Some(refused.error),
             samples_seen: refused.samples_seen,
@@ -196,13 +189,13 @@ async fn scrape_once(
 /// limits.
 fn store(
     target: &Target,
-    storage: &dyn Storage,
+    context: &LoopContext,
     scraped: Scraped,
     state: &mut LoopState,
     t: i64,
-    retention_ms: i64,
-    instruments: &Instruments,
 ) -> Outcome {
+    let (storage, instruments) = (context.storage.as_ref(), &context.instruments);
+    let retention_ms = i64::try_from(context.retention.as_millis()).unwrap_or(i64::MAX);
     let current: HashSet<SeriesLabels> = scraped
         .samples
         .iter()
@@ -232,6 +225,13 @@ fn store(
     instruments.refused("out_of_order", stats.out_of_order);
     instruments.refused("duplicate", stats.duplicates);
     instruments.refused("too_far_ahead", scraped.too_far_ahead);
+    let exemplars = scraped
+        .exemplars
+        .into_iter()
+        .filter_map(|(i, e)| Some((Arc::clone(&scraped.samples.get(i)?.0), e)))
+        .collect();
+    let exemplar_stats = context.exemplars.append(exemplars);
+    instruments.exemplars(exemplar_stats, context.exemplars.len());
     Outcome {
         error: None,
         samples_seen: seen,

@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use tokio::sync::{oneshot, Semaphore};
 
-use promql_parser::parser::Expr;
+use promql_parser::parser::{Expr, VectorSelector};
 
 use super::eval::{matchers, Evaluator};
 use super::guard::{check_depth, check_text};
 use super::{QueryError, QueryLimits, QueryValue};
-use crate::pull::storage::{Series, SeriesLabels, Storage};
+use crate::pull::storage::{Matcher, Series, SeriesLabels, Storage};
 
 /// What to evaluate a query text for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,9 +95,17 @@ impl QueryEngine {
     ) -> Result<QueryValue, QueryError> {
         let deadline = Instant::now() + self.limits.timeout;
         let limits = &self.limits;
+        self.scoped(|| evaluate(storage, query, time, limits, deadline))
+    }
+
+    /// Runs `job` on a query thread and waits for it; a panic becomes
+    /// [`QueryError::Panicked`].
+    fn scoped<R: Send>(
+        &self,
+        job: impl FnOnce() -> Result<R, QueryError> + Send,
+    ) -> Result<R, QueryError> {
         thread::scope(|scope| {
-            let job = || evaluate(storage, query, time, limits, deadline);
-            query_thread(limits)
+            query_thread(&self.limits)
                 .spawn_scoped(scope, move || catch_unwind(AssertUnwindSafe(job)))
                 .map_err(|e| QueryError::Unavailable(e.to_string()))?
                 .join()
@@ -105,6 +113,13 @@ impl QueryEngine {
                     r.unwrap_or(Err(QueryError::Panicked))
                 })
         })
+    }
+
+    /// The matchers of every series selector in `query`, parsed on a query thread; the
+    /// calling thread waits. See [`PullServer::query_exemplars`](crate::pull::PullServer::query_exemplars).
+    pub(crate) fn selectors_now(&self, query: &str) -> Result<Vec<Vec<Matcher>>, QueryError> {
+        let limits = self.limits;
+        self.scoped(|| parse_selectors(query, &limits))
     }
 
     /// Evaluates `query` on a query thread once a slot is free, and calls `render` with the
@@ -148,6 +163,15 @@ impl QueryEngine {
             Ok(found.into_iter().collect())
         })
         .await?
+    }
+
+    /// The matchers of every series selector in `query` (checked and parsed as a query is),
+    /// for `/api/v1/query_exemplars`, as Prometheus finds the series whose exemplars to
+    /// return.
+    pub(crate) async fn selectors(&self, query: String) -> Result<Vec<Vec<Matcher>>, QueryError> {
+        let limits = self.limits;
+        self.on_query_thread(move |_| parse_selectors(&query, &limits))
+            .await?
     }
 
     /// Runs `job` on a query thread once a slot is free. The wait for a slot counts towards
@@ -207,5 +231,38 @@ fn evaluate(
         QueryTime::Range { start, end, step } => evaluator
             .range(&expr, start, end, step)
             .map(QueryValue::Matrix),
+    }
+}
+
+/// Checks and parses `query` as a query is, and gives the matchers of its series selectors.
+fn parse_selectors(query: &str, limits: &QueryLimits) -> Result<Vec<Vec<Matcher>>, QueryError> {
+    check_text(query, limits.length_cap(), limits.max_depth)?;
+    let expr = promql_parser::parser::parse(query).map_err(QueryError::Parse)?;
+    check_depth(&expr, limits.max_depth)?;
+    let mut selectors = Vec::new();
+    collect_selectors(&expr, &mut selectors);
+    selectors.into_iter().map(matchers).collect()
+}
+
+/// Every vector selector in `expr` (those inside range selectors too).
+fn collect_selectors<'e>(expr: &'e Expr, out: &mut Vec<&'e VectorSelector>) {
+    match expr {
+        Expr::VectorSelector(vs) => out.push(vs),
+        Expr::MatrixSelector(ms) => out.push(&ms.vs),
+        Expr::Aggregate(a) => {
+            collect_selectors(&a.expr, out);
+            if let Some(p) = &a.param {
+                collect_selectors(p, out);
+            }
+        }
+        Expr::Unary(u) => collect_selectors(&u.expr, out),
+        Expr::Binary(b) => {
+            collect_selectors(&b.lhs, out);
+            collect_selectors(&b.rhs, out);
+        }
+        Expr::Paren(p) => collect_selectors(&p.expr, out),
+        Expr::Subquery(s) => collect_selectors(&s.expr, out),
+        Expr::Call(c) => c.args.args.iter().for_each(|a| collect_selectors(a, out)),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
     }
 }
