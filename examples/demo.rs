@@ -4,6 +4,9 @@
 //! request counter and latency bucket. The examples print, serve or scrape it; the tests
 //! check it with external parsers and a real Prometheus.
 
+#[path = "promql_conformance.rs"]
+pub mod promql_conformance;
+
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -235,6 +235,7 @@ fn python_and_our_parser_read_every_exemplar_back() {
     let body = registry
         .encode_to_string(Format::OpenMetrics)
         .expect("encodes");
+    validate(body.as_bytes(), Format::OpenMetrics).expect("valid OpenMetrics");
     let ours = our_exemplars(&body);
     assert_eq!(ours.len(), 6, "{ours:?}");
     assert_eq!(

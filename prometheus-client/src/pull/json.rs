@@ -32,6 +32,13 @@ pub(crate) fn query_success(value: &QueryValue, at: i64) -> Vec<u8> {
             out.extend_from_slice(br#""matrix","result":"#);
             matrix(&mut out, series);
         }
+        QueryValue::String(text) => {
+            out.extend_from_slice(br#""string","result":["#);
+            let _ = serde_json::to_writer(&mut out, &(at as f64 / 1000.0));
+            out.push(b',');
+            string(&mut out, text);
+            out.push(b']');
+        }
     }
     out.extend_from_slice(b"}}");
     out

@@ -152,7 +152,7 @@ impl QueryEngine {
             let mut found = BTreeSet::new();
             for selector in &selectors {
                 check_text(selector, limits.length_cap(), limits.max_depth)?;
-                let expr = promql_parser::parser::parse(selector).map_err(QueryError::Parse)?;
+                let expr = parse(selector)?;
                 let Expr::VectorSelector(vs) = &expr else {
                     return Err(QueryError::Invalid(format!(
                         "{selector:?} is not a series selector"
@@ -223,7 +223,7 @@ fn evaluate(
     deadline: Instant,
 ) -> Result<QueryValue, QueryError> {
     check_text(text, limits.length_cap(), limits.max_depth)?;
-    let expr = promql_parser::parser::parse(text).map_err(QueryError::Parse)?;
+    let expr = parse(text)?;
     check_depth(&expr, limits.max_depth)?;
     let mut evaluator = Evaluator::new(storage, limits.max_samples, limits.timeout, deadline);
     match time {
@@ -234,10 +234,30 @@ fn evaluate(
     }
 }
 
+/// Parses a query, with Prometheus 2.42's `holt_winters` known to the parser (which follows
+/// Prometheus 3, where it became `double_exponential_smoothing`).
+fn parse(text: &str) -> Result<Expr, QueryError> {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        use promql_parser::parser::function::{register_extra_functions, Function};
+        use promql_parser::parser::value::ValueType;
+        let holt_winters = Function::new(
+            "holt_winters",
+            vec![ValueType::Matrix, ValueType::Scalar, ValueType::Scalar],
+            0,
+            ValueType::Vector,
+            false,
+        );
+        // Only fails if a later parser made it a built-in, which is then what is used.
+        let _ = register_extra_functions(vec![holt_winters]);
+    });
+    promql_parser::parser::parse(text).map_err(QueryError::Parse)
+}
+
 /// Checks and parses `query` as a query is, and gives the matchers of its series selectors.
 fn parse_selectors(query: &str, limits: &QueryLimits) -> Result<Vec<Vec<Matcher>>, QueryError> {
     check_text(query, limits.length_cap(), limits.max_depth)?;
-    let expr = promql_parser::parser::parse(query).map_err(QueryError::Parse)?;
+    let expr = parse(query)?;
     check_depth(&expr, limits.max_depth)?;
     let mut selectors = Vec::new();
     collect_selectors(&expr, &mut selectors);

@@ -1,21 +1,41 @@
-//! The evaluator: walks a parsed expression at one time, loading samples through the
-//! storage's limited selects and counting every sample it holds against its budget.
+//! The evaluator: walks a parsed expression at one time as Prometheus 2.42 does (lookback,
+//! staleness, `offset` and `@`, subqueries, matching, every function), loading samples
+//! through the storage's limited selects and counting every sample it holds against its
+//! budget. A range query evaluates each step in turn.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use promql_parser::label::MatchOp;
-use promql_parser::parser::token::{
-    T_ADD, T_AVG, T_COUNT, T_DIV, T_MAX, T_MIN, T_MUL, T_SUB, T_SUM,
+use promql_parser::parser::{
+    AggregateExpr, AtModifier, Expr, Offset, SubqueryExpr, VectorSelector,
 };
-use promql_parser::parser::{self, AggregateExpr, Call, Expr, LabelModifier, VectorSelector};
 
-use super::functions::{bucket_quantile, extrapolated_rate};
+use super::aggregate::{aggregate, Param};
+use super::binary;
 use super::{QueryError, QueryValue, LOOKBACK_MS, MAX_POINTS_PER_SERIES};
 use crate::pull::storage::{
     is_stale, Matcher, SelectError, SelectLimits, Series, SeriesLabels, Storage,
 };
+
+/// A series and its value at one time.
+pub(super) type Sample = (SeriesLabels, f64);
+
+/// What an expression evaluates to at one time.
+pub(super) enum Value {
+    Scalar(f64),
+    Vector(Vec<Sample>),
+    Matrix(Vec<Series>),
+    String(String),
+}
+
+/// A range vector argument: the series' samples, and the range they were taken from.
+pub(super) struct RangeArg {
+    pub(super) series: Vec<Series>,
+    pub(super) range_start: i64,
+    pub(super) range_end: i64,
+}
 
 fn unsupported(what: impl Into<String>) -> QueryError {
     QueryError::Unsupported(what.into())
@@ -25,7 +45,12 @@ fn invalid(what: impl Into<String>) -> QueryError {
     QueryError::Invalid(what.into())
 }
 
-/// One query's evaluation: the store, and what it may still spend.
+/// The interval of a subquery without a step (Prometheus: the global evaluation interval,
+/// 1 minute by default).
+const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+/// One query's evaluation: the store, what it may still spend, and the query's own start
+/// and end (for `@ start()` and `@ end()`).
 pub(super) struct Evaluator<'s> {
     storage: &'s dyn Storage,
     max_samples: usize,
@@ -35,6 +60,8 @@ pub(super) struct Evaluator<'s> {
     held: usize,
     /// Samples kept in a range query's result so far.
     kept: usize,
+    start: i64,
+    end: i64,
 }
 
 impl<'s> Evaluator<'s> {
@@ -51,14 +78,27 @@ impl<'s> Evaluator<'s> {
             timeout,
             held: 0,
             kept: 0,
+            start: 0,
+            end: 0,
         }
     }
 
     /// Evaluates `expr` at `t` (ms).
     pub(super) fn instant(&mut self, expr: &Expr, t: i64) -> Result<QueryValue, QueryError> {
+        self.start = t;
+        self.end = t;
+        self.step(expr, t)
+    }
+
+    fn step(&mut self, expr: &Expr, t: i64) -> Result<QueryValue, QueryError> {
         self.held = 0;
         self.check_deadline()?;
-        self.eval(expr, t)
+        Ok(match self.eval(expr, t)? {
+            Value::Scalar(v) => QueryValue::Scalar(v),
+            Value::Vector(v) => QueryValue::Vector(v),
+            Value::Matrix(m) => QueryValue::Matrix(m),
+            Value::String(s) => QueryValue::String(s),
+        })
     }
 
     /// Evaluates `expr` at every `step` from `start` to `end` (ms), as a matrix.
@@ -70,13 +110,15 @@ impl<'s> Evaluator<'s> {
         step: i64,
     ) -> Result<Vec<Series>, QueryError> {
         check_range(start, end, step)?;
+        self.start = start;
+        self.end = end;
         let mut series: BTreeMap<SeriesLabels, Vec<(i64, f64)>> = BTreeMap::new();
         let mut t = start;
         loop {
-            let points = match self.instant(expr, t)? {
+            let points = match self.step(expr, t)? {
                 QueryValue::Scalar(v) => vec![(Arc::from(Vec::new()), v)],
                 QueryValue::Vector(points) => points,
-                QueryValue::Matrix(_) => {
+                QueryValue::Matrix(_) | QueryValue::String(_) => {
                     return Err(invalid(
                         "a range query needs a scalar or instant vector expression",
                     ))
@@ -138,45 +180,122 @@ impl<'s> Evaluator<'s> {
         Ok(())
     }
 
-    fn eval(&mut self, expr: &Expr, t: i64) -> Result<QueryValue, QueryError> {
-        match expr {
-            Expr::NumberLiteral(n) => Ok(QueryValue::Scalar(n.val)),
-            Expr::Paren(p) => self.eval(&p.expr, t),
-            Expr::Unary(u) => {
-                let value = self.eval(&u.expr, t)?;
-                arithmetic(T_MUL, value, QueryValue::Scalar(-1.0))
+    pub(super) fn eval(&mut self, expr: &Expr, t: i64) -> Result<Value, QueryError> {
+        let value = match expr {
+            Expr::NumberLiteral(n) => Value::Scalar(n.val),
+            Expr::StringLiteral(s) => Value::String(s.val.clone()),
+            Expr::Paren(p) => self.eval(&p.expr, t)?,
+            Expr::Unary(u) => match self.eval(&u.expr, t)? {
+                Value::Scalar(v) => Value::Scalar(-v),
+                Value::Vector(points) => Value::Vector(unique(
+                    points
+                        .into_iter()
+                        .map(|(labels, v)| (drop_name(&labels), -v))
+                        .collect(),
+                )?),
+                _ => return Err(invalid("unary minus needs a scalar or an instant vector")),
+            },
+            Expr::VectorSelector(vs) => Value::Vector(
+                self.selector_samples(vs, t)?
+                    .into_iter()
+                    .map(|(labels, _, v)| (labels, v))
+                    .collect(),
+            ),
+            Expr::MatrixSelector(_) | Expr::Subquery(_) => {
+                Value::Matrix(self.range_arg(expr, t)?.series)
             }
-            Expr::VectorSelector(vs) => Ok(QueryValue::Vector(self.instant_vector(vs, t)?)),
-            Expr::MatrixSelector(ms) => {
-                let range = millis(ms.range)?;
-                Ok(QueryValue::Matrix(self.range_vector(&ms.vs, t, range)?))
-            }
-            Expr::Call(call) => self.eval_call(call, t),
-            Expr::Aggregate(agg) => self.eval_aggregate(agg, t),
+            Expr::Call(call) => match self.call(call, t)? {
+                Value::Vector(points) => Value::Vector(unique(points)?),
+                other => other,
+            },
+            Expr::Aggregate(agg) => self.aggregate(agg, t)?,
             Expr::Binary(b) => {
                 let lhs = self.eval(&b.lhs, t)?;
                 let rhs = self.eval(&b.rhs, t)?;
-                arithmetic(b.op.id(), lhs, rhs)
+                let op = b.op.id();
+                let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+                match (lhs, rhs) {
+                    (Value::Scalar(a), Value::Scalar(b)) => {
+                        Value::Scalar(binary::scalars(op, a, b)?)
+                    }
+                    (Value::Vector(v), Value::Scalar(s)) => Value::Vector(unique(
+                        binary::vector_scalar(op, v, s, false, return_bool)?,
+                    )?),
+                    (Value::Scalar(s), Value::Vector(v)) => {
+                        Value::Vector(unique(binary::vector_scalar(op, v, s, true, return_bool)?)?)
+                    }
+                    (Value::Vector(l), Value::Vector(r)) => {
+                        Value::Vector(unique(binary::vectors(op, l, r, b.modifier.as_ref())?)?)
+                    }
+                    _ => return Err(invalid("operands must be scalars or instant vectors")),
+                }
             }
-            Expr::StringLiteral(_) => Err(unsupported("string literals")),
-            Expr::Subquery(_) => Err(unsupported("subqueries")),
-            Expr::Extension(_) => Err(unsupported("extension expressions")),
+            Expr::Extension(_) => return Err(unsupported("extension expressions")),
+        };
+        // A computed vector is held beside its inputs (a selector's samples were counted as
+        // they were loaded).
+        let computed = matches!(
+            expr,
+            Expr::Unary(_) | Expr::Call(_) | Expr::Aggregate(_) | Expr::Binary(_)
+        );
+        if let (true, Value::Vector(points)) = (computed, &value) {
+            self.hold(points.len())?;
+        }
+        Ok(value)
+    }
+
+    /// Evaluates `expr` to an instant vector.
+    pub(super) fn vector_arg(&mut self, expr: &Expr, t: i64) -> Result<Vec<Sample>, QueryError> {
+        match self.eval(expr, t)? {
+            Value::Vector(points) => Ok(points),
+            _ => Err(invalid("expected an instant vector")),
         }
     }
 
-    /// The latest sample of each series in `(t - 5m, t]`, unless it is a stale marker.
-    fn instant_vector(
+    /// Evaluates `expr` to a scalar.
+    pub(super) fn scalar_arg(&mut self, expr: &Expr, t: i64) -> Result<f64, QueryError> {
+        match self.eval(expr, t)? {
+            Value::Scalar(v) => Ok(v),
+            _ => Err(invalid("expected a scalar")),
+        }
+    }
+
+    /// The time a selector or subquery reads at: `@` (or `t`), minus its offset.
+    fn reference_time(
+        &self,
+        at: Option<&AtModifier>,
+        offset: Option<&Offset>,
+        t: i64,
+    ) -> Result<i64, QueryError> {
+        let base = match at {
+            None => t,
+            Some(AtModifier::Start) => self.start,
+            Some(AtModifier::End) => self.end,
+            Some(AtModifier::At(time)) => system_time_millis(*time)?,
+        };
+        let shift = match offset {
+            None => 0,
+            Some(Offset::Pos(d)) => millis(*d)?,
+            Some(Offset::Neg(d)) => -millis(*d)?,
+        };
+        Ok(base.saturating_sub(shift))
+    }
+
+    /// The latest sample of each series in `[ref - 5m, ref]`, unless it is a stale marker:
+    /// `(labels, its time, value)`.
+    fn selector_samples(
         &mut self,
         vs: &VectorSelector,
         t: i64,
-    ) -> Result<Vec<(SeriesLabels, f64)>, QueryError> {
+    ) -> Result<Vec<(SeriesLabels, i64, f64)>, QueryError> {
+        let reference = self.reference_time(vs.at.as_ref(), vs.offset.as_ref(), t)?;
         let matchers = matchers(vs)?;
         let latest = self
             .storage
             .select_latest(
                 &matchers,
-                t.saturating_sub(LOOKBACK_MS - 1),
-                t,
+                reference.saturating_sub(LOOKBACK_MS),
+                reference,
                 self.select_limits(),
             )
             .map_err(|e| self.select_error(e))?;
@@ -184,141 +303,146 @@ impl<'s> Evaluator<'s> {
         Ok(latest
             .into_iter()
             .filter(|(_, _, v)| !is_stale(*v))
-            .map(|(labels, _, v)| (labels, v))
             .collect())
     }
 
-    /// The samples of each series in `(t - range, t]`, stale markers left out.
-    fn range_vector(
+    /// The sample times of `timestamp()`'s argument: a selector's own, else `t`.
+    pub(super) fn timestamps(
         &mut self,
-        vs: &VectorSelector,
+        expr: &Expr,
         t: i64,
-        range: i64,
-    ) -> Result<Vec<Series>, QueryError> {
-        let matchers = matchers(vs)?;
-        let start = t.saturating_sub(range).saturating_add(1);
-        let selected = self
-            .storage
-            .select(&matchers, start, t, self.select_limits())
-            .map_err(|e| self.select_error(e))?;
-        self.hold(selected.iter().map(|(_, s)| s.len()).sum())?;
-        Ok(selected
+    ) -> Result<Vec<(SeriesLabels, i64)>, QueryError> {
+        let mut inner = expr;
+        while let Expr::Paren(p) = inner {
+            inner = &p.expr;
+        }
+        if let Expr::VectorSelector(vs) = inner {
+            return Ok(self
+                .selector_samples(vs, t)?
+                .into_iter()
+                .map(|(labels, at, _)| (labels, at))
+                .collect());
+        }
+        Ok(self
+            .vector_arg(expr, t)?
             .into_iter()
-            .map(|(labels, mut samples)| {
-                samples.retain(|(_, v)| !is_stale(*v));
-                (labels, samples)
-            })
-            .filter(|(_, samples)| !samples.is_empty())
+            .map(|(labels, _)| (labels, t))
             .collect())
     }
 
-    fn eval_call(&mut self, call: &Call, t: i64) -> Result<QueryValue, QueryError> {
-        let name = call.func.name;
-        let args = &call.args.args;
-        match name {
-            "rate" | "increase" => {
-                let Some(Expr::MatrixSelector(ms)) = args.first().map(|a| a.as_ref()) else {
-                    return Err(invalid(format!("{name} needs a range selector")));
-                };
+    /// A range vector argument: a range selector's samples in `[ref - range, ref]` (stale
+    /// markers left out), or a subquery's results at its steps.
+    pub(super) fn range_arg(&mut self, expr: &Expr, t: i64) -> Result<RangeArg, QueryError> {
+        match expr {
+            Expr::Paren(p) => self.range_arg(&p.expr, t),
+            Expr::MatrixSelector(ms) => {
                 let range = millis(ms.range)?;
-                let series = self.range_vector(&ms.vs, t, range)?;
-                let points: Vec<_> = series
+                let end = self.reference_time(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), t)?;
+                let start = end.saturating_sub(range);
+                let matchers = matchers(&ms.vs)?;
+                let selected = self
+                    .storage
+                    .select(&matchers, start, end, self.select_limits())
+                    .map_err(|e| self.select_error(e))?;
+                self.hold(selected.iter().map(|(_, s)| s.len()).sum())?;
+                let series = selected
                     .into_iter()
-                    .filter_map(|(labels, samples)| {
-                        let v = extrapolated_rate(
-                            &samples,
-                            t.saturating_sub(range),
-                            t,
-                            name == "rate",
-                        )?;
-                        Some((without_labels(&labels, &["__name__"]), v))
+                    .map(|(labels, mut samples)| {
+                        samples.retain(|(_, v)| !is_stale(*v));
+                        (labels, samples)
                     })
+                    .filter(|(_, samples)| !samples.is_empty())
                     .collect();
-                self.hold(points.len())?;
-                Ok(QueryValue::Vector(points))
+                Ok(RangeArg {
+                    series,
+                    range_start: start,
+                    range_end: end,
+                })
             }
-            "histogram_quantile" => {
-                let [phi, buckets] = args.as_slice() else {
-                    return Err(invalid("histogram_quantile needs two arguments"));
-                };
-                let QueryValue::Scalar(phi) = self.eval(phi, t)? else {
-                    return Err(invalid(
-                        "histogram_quantile's first argument must be a scalar",
-                    ));
-                };
-                let QueryValue::Vector(points) = self.eval(buckets, t)? else {
-                    return Err(invalid(
-                        "histogram_quantile's second argument must be an instant vector",
-                    ));
-                };
-                let groups = bucket_groups(points);
-                self.hold(groups.len())?;
-                let points = groups
-                    .into_iter()
-                    .map(|(labels, mut buckets)| {
-                        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        (labels, bucket_quantile(phi, &mut buckets))
-                    })
-                    .collect();
-                Ok(QueryValue::Vector(points))
-            }
-            other => Err(unsupported(format!("function {other}()"))),
+            Expr::Subquery(sq) => self.subquery(sq, t),
+            _ => Err(invalid("expected a range vector")),
         }
     }
 
-    fn eval_aggregate(&mut self, agg: &AggregateExpr, t: i64) -> Result<QueryValue, QueryError> {
-        let op = agg.op.id();
-        let combine: fn(&[f64]) -> f64 = match op {
-            T_SUM => |values| values.iter().sum(),
-            T_AVG => |values| values.iter().sum::<f64>() / values.len() as f64,
-            T_COUNT => |values| values.len() as f64,
-            T_MIN => |values| {
-                values
-                    .iter()
-                    .copied()
-                    .fold(f64::NAN, |a, b| if a.is_nan() || b < a { b } else { a })
-            },
-            T_MAX => |values| {
-                values
-                    .iter()
-                    .copied()
-                    .fold(f64::NAN, |a, b| if a.is_nan() || b > a { b } else { a })
-            },
-            _ => return Err(unsupported(format!("aggregation {}", agg.op))),
+    /// A subquery: its expression at every step (aligned to the step) in
+    /// `[ref - range, ref]`.
+    fn subquery(&mut self, sq: &SubqueryExpr, t: i64) -> Result<RangeArg, QueryError> {
+        let range = millis(sq.range)?;
+        let step = match sq.step {
+            Some(step) => millis(step)?,
+            None => DEFAULT_SUBQUERY_STEP_MS,
         };
-        if agg.param.is_some() {
-            return Err(unsupported(format!(
-                "aggregation {} with a parameter",
-                agg.op
-            )));
+        if step <= 0 {
+            return Err(invalid("a subquery step must be positive"));
         }
-        let QueryValue::Vector(points) = self.eval(&agg.expr, t)? else {
-            return Err(invalid(format!("{} needs an instant vector", agg.op)));
-        };
-        let mut groups: BTreeMap<SeriesLabels, Vec<f64>> = BTreeMap::new();
-        for (labels, v) in points {
-            let key: Vec<(String, String)> = match &agg.modifier {
-                Some(LabelModifier::Include(by)) => labels
-                    .iter()
-                    .filter(|(n, _)| by.labels.contains(n))
-                    .cloned()
-                    .collect(),
-                Some(LabelModifier::Exclude(without)) => labels
-                    .iter()
-                    .filter(|(n, _)| n != "__name__" && !without.labels.contains(n))
-                    .cloned()
-                    .collect(),
-                None => Vec::new(),
-            };
-            groups.entry(key.into()).or_default().push(v);
+        let end = self.reference_time(sq.at.as_ref(), sq.offset.as_ref(), t)?;
+        let first = end.saturating_sub(range);
+        let mut at = step * (first / step);
+        if at < first {
+            at += step;
         }
-        self.hold(groups.len())?;
-        let points = groups
-            .into_iter()
-            .map(|(labels, values)| (labels, combine(&values)))
-            .collect();
-        Ok(QueryValue::Vector(points))
+        if (end - at) / step > MAX_POINTS_PER_SERIES {
+            return Err(QueryError::TooManyPoints);
+        }
+        let mut series: BTreeMap<SeriesLabels, Vec<(i64, f64)>> = BTreeMap::new();
+        while at <= end {
+            self.check_deadline()?;
+            match self.eval(&sq.expr, at)? {
+                Value::Vector(points) => {
+                    for (labels, v) in points {
+                        series.entry(labels).or_default().push((at, v));
+                    }
+                }
+                Value::Scalar(v) => series
+                    .entry(Arc::from(Vec::new()))
+                    .or_default()
+                    .push((at, v)),
+                _ => return Err(invalid("a subquery needs an instant vector")),
+            }
+            at += step;
+        }
+        Ok(RangeArg {
+            series: series.into_iter().collect(),
+            range_start: first,
+            range_end: end,
+        })
     }
+
+    fn aggregate(&mut self, agg: &AggregateExpr, t: i64) -> Result<Value, QueryError> {
+        let param = match &agg.param {
+            None => Param::None,
+            Some(p) => match self.eval(p, t)? {
+                Value::Scalar(v) => Param::Number(v),
+                Value::String(s) => Param::Label(s),
+                _ => {
+                    return Err(invalid(format!(
+                        "{}'s parameter must be a scalar or a string",
+                        agg.op
+                    )))
+                }
+            },
+        };
+        let vector = self.vector_arg(&agg.expr, t)?;
+        Ok(Value::Vector(aggregate(
+            agg.op.id(),
+            vector,
+            agg.modifier.as_ref(),
+            param,
+        )?))
+    }
+}
+
+/// Prometheus' check that no two series of a result are the same once labels were changed.
+fn unique(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
+    if points.len() > 1 {
+        let mut seen = HashSet::with_capacity(points.len());
+        if !points.iter().all(|(labels, _)| seen.insert(labels)) {
+            return Err(invalid(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+    }
+    Ok(points)
 }
 
 /// A range query's bounds, checked as Prometheus' API checks them.
@@ -341,13 +465,14 @@ fn millis(d: Duration) -> Result<i64, QueryError> {
     i64::try_from(d.as_millis()).map_err(|_| QueryError::InvalidDuration(format!("{d:?}")))
 }
 
+fn system_time_millis(time: SystemTime) -> Result<i64, QueryError> {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => millis(after),
+        Err(before) => millis(before.duration()).map(|m| -m),
+    }
+}
+
 pub(super) fn matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
-    if vs.offset.is_some() {
-        return Err(unsupported("offset"));
-    }
-    if vs.at.is_some() {
-        return Err(unsupported("the @ modifier"));
-    }
     if !vs.matchers.or_matchers.is_empty() {
         return Err(unsupported("\"or\" in label matchers"));
     }
@@ -377,70 +502,17 @@ pub(super) fn matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> 
     Ok(out)
 }
 
-fn without_labels(labels: &SeriesLabels, drop: &[&str]) -> SeriesLabels {
+/// The labels without `__name__`.
+pub(super) fn drop_name(labels: &SeriesLabels) -> SeriesLabels {
+    if !labels.iter().any(|(n, _)| n == "__name__") {
+        return Arc::clone(labels);
+    }
     labels
         .iter()
-        .filter(|(n, _)| !drop.contains(&n.as_str()))
+        .filter(|(n, _)| n != "__name__")
         .cloned()
         .collect::<Vec<_>>()
         .into()
-}
-
-/// Bucket series grouped by their labels without `__name__` and `le`, as `(le, count)`.
-fn bucket_groups(points: Vec<(SeriesLabels, f64)>) -> BTreeMap<SeriesLabels, Vec<(f64, f64)>> {
-    let mut groups: BTreeMap<SeriesLabels, Vec<(f64, f64)>> = BTreeMap::new();
-    for (labels, v) in points {
-        let Some(le) = labels.iter().find(|(n, _)| n == "le") else {
-            continue;
-        };
-        let upper = match le.1.as_str() {
-            "+Inf" | "Inf" | "inf" => f64::INFINITY,
-            other => match other.parse() {
-                Ok(u) => u,
-                Err(_) => continue,
-            },
-        };
-        groups
-            .entry(without_labels(&labels, &["__name__", "le"]))
-            .or_default()
-            .push((upper, v));
-    }
-    groups
-}
-
-fn arithmetic(
-    op: parser::token::TokenId,
-    lhs: QueryValue,
-    rhs: QueryValue,
-) -> Result<QueryValue, QueryError> {
-    let apply: fn(f64, f64) -> f64 = match op {
-        T_ADD => |a, b| a + b,
-        T_SUB => |a, b| a - b,
-        T_MUL => |a, b| a * b,
-        T_DIV => |a, b| a / b,
-        other => {
-            return Err(unsupported(format!(
-                "operator {}",
-                parser::token::TokenType::new(other)
-            )))
-        }
-    };
-    let vector = |points: Vec<(SeriesLabels, f64)>, f: &dyn Fn(f64) -> f64| {
-        QueryValue::Vector(
-            points
-                .into_iter()
-                .map(|(labels, v)| (without_labels(&labels, &["__name__"]), f(v)))
-                .collect(),
-        )
-    };
-    match (lhs, rhs) {
-        (QueryValue::Scalar(a), QueryValue::Scalar(b)) => Ok(QueryValue::Scalar(apply(a, b))),
-        (QueryValue::Vector(points), QueryValue::Scalar(b)) => Ok(vector(points, &|a| apply(a, b))),
-        (QueryValue::Scalar(a), QueryValue::Vector(points)) => Ok(vector(points, &|b| apply(a, b))),
-        _ => Err(unsupported(
-            "operators between two vectors, or on range vectors",
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -522,7 +594,12 @@ mod tests {
             vector(instant_query(&s, "g", 299_999).expect("valid")).len(),
             1
         );
-        assert!(vector(instant_query(&s, "g", 300_000).expect("valid")).is_empty());
+        // Prometheus 2.42 looks back 5 minutes, both ends included.
+        assert_eq!(
+            vector(instant_query(&s, "g", 300_000).expect("valid")).len(),
+            1
+        );
+        assert!(vector(instant_query(&s, "g", 300_001).expect("valid")).is_empty());
     }
 
     #[test]
@@ -602,20 +679,22 @@ mod tests {
     }
 
     #[test]
-    fn outside_the_subset_the_error_says_what() {
+    fn errors_say_what_went_wrong() {
         let s = MemoryStorage::default();
-        let err = |q| {
-            instant_query(&s, q, 0)
-                .expect_err("unsupported")
-                .to_string()
-        };
-        assert!(err("irate(x[1m])").contains("function irate()"));
-        assert!(err("x offset 5m").contains("offset"));
-        assert!(err("a + b").contains("two vectors"));
-        assert!(err("topk(3, x)").contains("topk"));
+        put(&s, &[(labels(&[("__name__", "x"), ("a", "1")]), 0, 1.0)]);
+        put(&s, &[(labels(&[("__name__", "y"), ("a", "1")]), 0, 2.0)]);
+        let err = |q| instant_query(&s, q, 0).expect_err("an error").to_string();
+        assert!(err("{__name__=~\"x|y\"} * 2").contains("same labelset"));
+        assert!(err("holt_winters(x[5m], 2, 0.5)").contains("smoothing factor"));
+        assert!(err("label_replace(x, \"a-b\", \"\", \"a\", \"\")").contains("destination label"));
+        assert!(err("topk(1e30, x)").contains("overflows int64"));
         assert!(
             instant_query(&s, "sum(", 0).is_err(),
             "parse errors are reported"
+        );
+        assert_eq!(
+            instant_query(&s, "\"text\"", 0),
+            Ok(QueryValue::String("text".into()))
         );
     }
 }

@@ -14,6 +14,8 @@
 //! evaluated. Evaluation counts the samples it holds ([`QueryLimits::max_samples`]) and
 //! stops at its deadline ([`QueryLimits::timeout`]); a panic fails that query alone.
 
+mod aggregate;
+mod binary;
 mod engine;
 mod eval;
 mod functions;
@@ -42,6 +44,8 @@ pub enum QueryValue {
     Vector(Vec<(SeriesLabels, f64)>),
     /// Samples per series, from a range selector or a range query.
     Matrix(Vec<Series>),
+    /// A string literal.
+    String(String),
 }
 
 /// What bounds one query. Defaults are Prometheus' where it has one (`query.max-samples`,
