@@ -97,6 +97,14 @@ struct Metric {
 }
 
 impl Metric {
+    /// Starts the next point (a later timestamp) of the same metric at `at`.
+    fn next_point(&mut self, at: usize) {
+        let (key, with_timestamps, last_timestamp) =
+            (self.key, self.with_timestamps, self.last_timestamp);
+        *self = Metric::new(key, at, with_timestamps);
+        self.last_timestamp = last_timestamp;
+    }
+
     fn new(key: u64, at: usize, with_timestamps: bool) -> Self {
         Metric {
             key,
@@ -459,6 +467,20 @@ impl Family<'_> {
             }
             self.metric = Some(Metric::new(s.key, at, s.timestamp.is_some()));
         }
+        // A later timestamp starts the metric's next point: the previous one must be
+        // complete (a histogram's buckets, count and sum), and the next is checked afresh.
+        let next_point = match (self.metric.as_ref(), s.timestamp) {
+            (Some(m), Some(t)) => m.last_timestamp > f64::NEG_INFINITY && t > m.last_timestamp,
+            _ => false,
+        };
+        if next_point {
+            if let Some(previous) = self.metric.as_ref() {
+                self.check_metric_end(previous)?;
+            }
+            if let Some(m) = self.metric.as_mut() {
+                m.next_point(at);
+            }
+        }
         let metric_type = self.metric_type;
         let Some(metric) = self.metric.as_mut() else {
             return Ok(());
@@ -701,6 +723,14 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_histogram_may_have_points_at_several_times() {
+        let two_points = "# TYPE h histogram\nh_bucket{le=\"1\"} 1 1\nh_bucket{le=\"+Inf\"} 2 1\nh_bucket{le=\"1\"} 3 2\nh_bucket{le=\"+Inf\"} 4 2\n";
+        assert_eq!(error_of(two_points), None);
+        let incomplete = "# TYPE h histogram\nh_bucket{le=\"1\"} 1 1\nh_bucket{le=\"1\"} 3 2\nh_bucket{le=\"+Inf\"} 4 2\n";
+        assert!(matches!(error_of(incomplete), Some(K::InvalidMetric(_))));
     }
 
     #[test]

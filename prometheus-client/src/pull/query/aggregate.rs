@@ -2,15 +2,13 @@
 //! series appears, the same arithmetic (incremental mean, Welford's variance), `topk` and
 //! `bottomk` keeping whole series, `count_values` and `quantile`.
 
-use std::collections::HashMap;
-
 use promql_parser::parser::token::{
     TokenId, T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE,
     T_STDDEV, T_STDVAR, T_SUM, T_TOPK,
 };
 use promql_parser::parser::LabelModifier;
 
-use super::eval::Sample;
+use super::eval::{Map, Sample};
 use super::functions::{quantile, value_label};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
@@ -30,7 +28,8 @@ struct Group {
     members: Vec<Sample>,
 }
 
-fn grouping_labels(labels: &SeriesLabels, modifier: Option<&LabelModifier>) -> SeriesLabels {
+/// The labels a series is grouped by (`by`), or keeps (`without`).
+pub(super) fn grouping_of(labels: &SeriesLabels, modifier: Option<&LabelModifier>) -> SeriesLabels {
     match modifier {
         Some(LabelModifier::Include(by)) => labels
             .iter()
@@ -58,12 +57,14 @@ fn as_k(f: f64) -> Result<i64, QueryError> {
     Ok(f as i64)
 }
 
-/// Aggregates `vector` with `op`.
+/// Aggregates `vector` with `op`; `group_of` gives a series' grouping labels (a caller may
+/// remember them across the steps of a range query).
 pub(super) fn aggregate(
     op: TokenId,
     vector: Vec<Sample>,
     modifier: Option<&LabelModifier>,
     param: Param,
+    group_of: &mut dyn FnMut(&SeriesLabels) -> SeriesLabels,
 ) -> Result<Vec<Sample>, QueryError> {
     let k = match (op, &param) {
         (T_TOPK | T_BOTTOMK, Param::Number(f)) => {
@@ -85,7 +86,7 @@ pub(super) fn aggregate(
         _ => None,
     };
     let mut order: Vec<SeriesLabels> = Vec::new();
-    let mut groups: HashMap<SeriesLabels, Group> = HashMap::new();
+    let mut groups: Map<SeriesLabels, Group> = Map::default();
     for (labels, v) in vector {
         let labels = match value_name {
             Some(name) => {
@@ -102,7 +103,7 @@ pub(super) fn aggregate(
             (Some(name), Some(LabelModifier::Include(by))) => {
                 let mut by = by.clone();
                 by.labels.push(name.to_owned());
-                grouping_labels(&labels, Some(&LabelModifier::Include(by)))
+                grouping_of(&labels, Some(&LabelModifier::Include(by)))
             }
             (Some(name), None) => labels
                 .iter()
@@ -110,7 +111,7 @@ pub(super) fn aggregate(
                 .cloned()
                 .collect::<Vec<_>>()
                 .into(),
-            _ => grouping_labels(&labels, modifier),
+            _ => group_of(&labels),
         };
         match groups.get_mut(&key) {
             None => {

@@ -2,15 +2,13 @@
 //! or `bool`), `atan2`, and the set operators, between scalars and vectors, with `on`,
 //! `ignoring`, `group_left` and `group_right` matching and Prometheus' matching errors.
 
-use std::collections::{HashMap, HashSet};
-
 use promql_parser::parser::token::{
     TokenId, T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS,
     T_MOD, T_MUL, T_NEQ, T_POW, T_SUB,
 };
 use promql_parser::parser::{BinModifier, LabelModifier, VectorMatchCardinality};
 
-use super::eval::{drop_name, Sample};
+use super::eval::{drop_name, Map, Sample, Set};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
 
@@ -163,7 +161,7 @@ fn and(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &Matching<'_>) -> Vec<Sampl
     if lhs.is_empty() || rhs.is_empty() {
         return Vec::new();
     }
-    let right: HashSet<_> = rhs.iter().map(|(l, _)| matching.signature(l)).collect();
+    let right: Set<_> = rhs.iter().map(|(l, _)| matching.signature(l)).collect();
     lhs.into_iter()
         .filter(|(l, _)| right.contains(&matching.signature(l)))
         .collect()
@@ -176,7 +174,7 @@ fn or(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &Matching<'_>) -> Vec<Sample
     if rhs.is_empty() {
         return lhs;
     }
-    let left: HashSet<_> = lhs.iter().map(|(l, _)| matching.signature(l)).collect();
+    let left: Set<_> = lhs.iter().map(|(l, _)| matching.signature(l)).collect();
     let mut out = lhs;
     out.extend(
         rhs.into_iter()
@@ -189,7 +187,7 @@ fn unless(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &Matching<'_>) -> Vec<Sa
     if lhs.is_empty() || rhs.is_empty() {
         return lhs;
     }
-    let right: HashSet<_> = rhs.iter().map(|(l, _)| matching.signature(l)).collect();
+    let right: Set<_> = rhs.iter().map(|(l, _)| matching.signature(l)).collect();
     lhs.into_iter()
         .filter(|(l, _)| !right.contains(&matching.signature(l)))
         .collect()
@@ -217,7 +215,8 @@ fn binop(
         _ => (false, None),
     };
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
-    let mut right: HashMap<Vec<(String, String)>, &Sample> = HashMap::with_capacity(one.len());
+    let mut right: Map<Vec<(String, String)>, &Sample> =
+        Map::with_capacity_and_hasher(one.len(), Default::default());
     for sample in &one {
         let signature = matching.signature(&sample.0);
         if let Some(duplicate) = right.insert(signature.clone(), sample) {
@@ -230,7 +229,7 @@ fn binop(
             )));
         }
     }
-    let mut matched: HashMap<Vec<(String, String)>, HashSet<SeriesLabels>> = HashMap::new();
+    let mut matched: Map<Vec<(String, String)>, Set<SeriesLabels>> = Map::default();
     let mut out = Vec::new();
     for (labels, v) in &many {
         let signature = matching.signature(labels);

@@ -3,7 +3,7 @@
 //! through the storage's limited selects and counting every sample it holds against its
 //! budget. A range query evaluates each step in turn.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +12,7 @@ use promql_parser::parser::{
     AggregateExpr, AtModifier, Expr, Offset, SubqueryExpr, VectorSelector,
 };
 
-use super::aggregate::{aggregate, Param};
+use super::aggregate::{aggregate, grouping_of, Param};
 use super::binary;
 use super::{QueryError, QueryValue, LOOKBACK_MS, MAX_POINTS_PER_SERIES};
 use crate::pull::storage::{
@@ -21,6 +21,11 @@ use crate::pull::storage::{
 
 /// A series and its value at one time.
 pub(super) type Sample = (SeriesLabels, f64);
+
+/// The evaluator's hash maps and sets: randomly seeded, and much faster than SipHash on the
+/// short keys (labels, addresses) queries hash per sample.
+pub(super) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(super) type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// What an expression evaluates to at one time.
 pub(super) enum Value {
@@ -32,9 +37,68 @@ pub(super) enum Value {
 
 /// A range vector argument: the series' samples, and the range they were taken from.
 pub(super) struct RangeArg {
-    pub(super) series: Vec<Series>,
+    pub(super) series: Vec<(SeriesLabels, Window)>,
     pub(super) range_start: i64,
     pub(super) range_end: i64,
+}
+
+/// Part of a series' samples, shared with what a range query loaded, not copied.
+#[derive(Clone)]
+pub(super) struct Window {
+    samples: Arc<[(i64, f64)]>,
+    from: usize,
+    to: usize,
+}
+
+impl Window {
+    fn owned(samples: Vec<(i64, f64)>) -> Window {
+        let to = samples.len();
+        Window {
+            samples: samples.into(),
+            from: 0,
+            to,
+        }
+    }
+}
+
+impl std::ops::Deref for Window {
+    type Target = [(i64, f64)];
+
+    fn deref(&self) -> &[(i64, f64)] {
+        &self.samples[self.from..self.to]
+    }
+}
+
+/// A series as a range query loads it: its samples shared by the steps.
+type Loaded = (SeriesLabels, Arc<[(i64, f64)]>);
+
+/// A selector's samples for a whole range query, and where the last step's window was in
+/// each series: the steps go forward in time, so each window is found by moving on from the
+/// last one, reading the samples in order, not by searching them again.
+struct Preloaded {
+    series: Vec<Loaded>,
+    cursors: Vec<(usize, usize)>,
+    last_start: i64,
+}
+
+impl Preloaded {
+    /// Each series' window `[start, end]` as index ranges.
+    fn windows(&mut self, start: i64, end: i64) -> &[(usize, usize)] {
+        if start < self.last_start {
+            self.cursors.iter_mut().for_each(|c| *c = (0, 0));
+        }
+        self.last_start = start;
+        for ((_, samples), (from, to)) in self.series.iter().zip(self.cursors.iter_mut()) {
+            while *from < samples.len() && samples[*from].0 < start {
+                *from += 1;
+            }
+            *to = (*to).max(*from);
+            while *to < samples.len() && samples[*to].0 <= end {
+                *to += 1;
+            }
+        }
+        &self.cursors
+    }
 }
 
 fn unsupported(what: impl Into<String>) -> QueryError {
@@ -62,6 +126,19 @@ pub(super) struct Evaluator<'s> {
     kept: usize,
     start: i64,
     end: i64,
+    /// For a range query, each selector's samples over the whole range, loaded once (by the
+    /// selector's address in the expression), so that the steps share the work.
+    preloaded: Map<usize, Preloaded>,
+    /// For a range query, labels without their name by the labels' address (the source kept
+    /// alive beside, so the address stays its own): each step reuses them.
+    unnamed: Map<usize, (SeriesLabels, SeriesLabels)>,
+    /// For a range query, each series' grouping labels by aggregation and labels' address.
+    grouped: Map<(usize, usize), (SeriesLabels, SeriesLabels)>,
+}
+
+/// A selector's key in [`Evaluator::preloaded`].
+fn key(vs: &VectorSelector) -> usize {
+    std::ptr::from_ref(vs) as usize
 }
 
 impl<'s> Evaluator<'s> {
@@ -80,7 +157,25 @@ impl<'s> Evaluator<'s> {
             kept: 0,
             start: 0,
             end: 0,
+            preloaded: Map::default(),
+            unnamed: Map::default(),
+            grouped: Map::default(),
         }
+    }
+
+    /// `labels` without `__name__`; in a range query, the same `Arc` at every step.
+    pub(super) fn without_name(&mut self, labels: &SeriesLabels) -> SeriesLabels {
+        if self.preloaded.is_empty() {
+            return drop_name(labels);
+        }
+        let key = Arc::as_ptr(labels).cast::<()>() as usize;
+        if let Some((_, unnamed)) = self.unnamed.get(&key) {
+            return Arc::clone(unnamed);
+        }
+        let unnamed = drop_name(labels);
+        self.unnamed
+            .insert(key, (Arc::clone(labels), Arc::clone(&unnamed)));
+        unnamed
     }
 
     /// Evaluates `expr` at `t` (ms).
@@ -112,7 +207,11 @@ impl<'s> Evaluator<'s> {
         check_range(start, end, step)?;
         self.start = start;
         self.end = end;
-        let mut series: BTreeMap<SeriesLabels, Vec<(i64, f64)>> = BTreeMap::new();
+        if start < end {
+            self.preload(expr, start, end)?;
+        }
+        let mut series: Vec<Series> = Vec::new();
+        let mut index: Map<SeriesLabels, usize> = Map::default();
         let mut t = start;
         loop {
             let points = match self.step(expr, t)? {
@@ -127,14 +226,63 @@ impl<'s> Evaluator<'s> {
             // The step's points move into the result: held before, kept now.
             self.kept += points.len();
             for (labels, v) in points {
-                series.entry(labels).or_default().push((t, v));
+                match index.get(&labels) {
+                    Some(&i) => series[i].1.push((t, v)),
+                    None => {
+                        index.insert(Arc::clone(&labels), series.len());
+                        series.push((labels, vec![(t, v)]));
+                    }
+                }
             }
             match t.checked_add(step) {
                 Some(next) if next <= end => t = next,
                 _ => break,
             }
         }
-        Ok(series.into_iter().collect())
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(series)
+    }
+
+    /// Loads the samples each selector of `expr` (outside subqueries, and without `@`) reads
+    /// over the steps from `start` to `end`, once: the steps then read them from memory. A
+    /// selector whose samples do not fit in what the query may hold is read step by step.
+    fn preload(&mut self, expr: &Expr, start: i64, end: i64) -> Result<(), QueryError> {
+        let mut selectors: Vec<(&VectorSelector, i64)> = Vec::new();
+        collect_preloadable(expr, &mut selectors)?;
+        for (vs, reach) in selectors {
+            if self.preloaded.contains_key(&key(vs)) {
+                continue;
+            }
+            let first = self.reference_time(None, vs.offset.as_ref(), start)?;
+            let last = self.reference_time(None, vs.offset.as_ref(), end)?;
+            let loaded = self.storage.select(
+                &matchers(vs)?,
+                first.saturating_sub(reach),
+                last,
+                self.select_limits(),
+            );
+            // Held for the whole query; what does not fit is read step by step instead.
+            let selected = match loaded {
+                Ok(selected) => selected,
+                Err(SelectError::TooManySamples) => continue,
+                Err(e) => return Err(self.select_error(e)),
+            };
+            self.kept += selected.iter().map(|(_, s)| s.len()).sum::<usize>();
+            let series: Vec<Loaded> = selected
+                .into_iter()
+                .map(|(labels, samples)| (labels, Arc::from(samples)))
+                .collect();
+            let cursors = vec![(0, 0); series.len()];
+            self.preloaded.insert(
+                key(vs),
+                Preloaded {
+                    series,
+                    cursors,
+                    last_start: i64::MIN,
+                },
+            );
+        }
+        Ok(())
     }
 
     fn check_deadline(&self) -> Result<(), QueryError> {
@@ -201,9 +349,13 @@ impl<'s> Evaluator<'s> {
                     .map(|(labels, _, v)| (labels, v))
                     .collect(),
             ),
-            Expr::MatrixSelector(_) | Expr::Subquery(_) => {
-                Value::Matrix(self.range_arg(expr, t)?.series)
-            }
+            Expr::MatrixSelector(_) | Expr::Subquery(_) => Value::Matrix(
+                self.range_arg(expr, t)?
+                    .series
+                    .into_iter()
+                    .map(|(labels, window)| (labels, window.to_vec()))
+                    .collect(),
+            ),
             Expr::Call(call) => match self.call(call, t)? {
                 Value::Vector(points) => Value::Vector(unique(points)?),
                 other => other,
@@ -289,6 +441,21 @@ impl<'s> Evaluator<'s> {
         t: i64,
     ) -> Result<Vec<(SeriesLabels, i64, f64)>, QueryError> {
         let reference = self.reference_time(vs.at.as_ref(), vs.offset.as_ref(), t)?;
+        if let Some(loaded) = self.preloaded.get_mut(&key(vs)) {
+            let from = reference.saturating_sub(LOOKBACK_MS);
+            let windows = loaded.windows(from, reference).to_vec();
+            let latest: Vec<(SeriesLabels, i64, f64)> = loaded
+                .series
+                .iter()
+                .zip(windows)
+                .filter_map(|((labels, samples), (first, end))| {
+                    let (at, v) = *samples[first..end].last()?;
+                    (!is_stale(v)).then(|| (Arc::clone(labels), at, v))
+                })
+                .collect();
+            self.hold(latest.len())?;
+            return Ok(latest);
+        }
         let matchers = matchers(vs)?;
         let latest = self
             .storage
@@ -339,6 +506,38 @@ impl<'s> Evaluator<'s> {
                 let range = millis(ms.range)?;
                 let end = self.reference_time(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), t)?;
                 let start = end.saturating_sub(range);
+                if let Some(loaded) = self.preloaded.get_mut(&key(&ms.vs)) {
+                    let windows = loaded.windows(start, end).to_vec();
+                    let series: Vec<(SeriesLabels, Window)> = loaded
+                        .series
+                        .iter()
+                        .zip(windows)
+                        .filter_map(|((labels, samples), (from, to))| {
+                            let window = &samples[from..to];
+                            let window = if window.iter().any(|(_, v)| is_stale(*v)) {
+                                let kept: Vec<(i64, f64)> = window
+                                    .iter()
+                                    .filter(|(_, v)| !is_stale(*v))
+                                    .copied()
+                                    .collect();
+                                Window::owned(kept)
+                            } else {
+                                Window {
+                                    samples: Arc::clone(samples),
+                                    from,
+                                    to,
+                                }
+                            };
+                            (!window.is_empty()).then(|| (Arc::clone(labels), window))
+                        })
+                        .collect();
+                    self.hold(series.iter().map(|(_, s)| s.len()).sum())?;
+                    return Ok(RangeArg {
+                        series,
+                        range_start: start,
+                        range_end: end,
+                    });
+                }
                 let matchers = matchers(&ms.vs)?;
                 let selected = self
                     .storage
@@ -349,7 +548,7 @@ impl<'s> Evaluator<'s> {
                     .into_iter()
                     .map(|(labels, mut samples)| {
                         samples.retain(|(_, v)| !is_stale(*v));
-                        (labels, samples)
+                        (labels, Window::owned(samples))
                     })
                     .filter(|(_, samples)| !samples.is_empty())
                     .collect();
@@ -402,7 +601,10 @@ impl<'s> Evaluator<'s> {
             at += step;
         }
         Ok(RangeArg {
-            series: series.into_iter().collect(),
+            series: series
+                .into_iter()
+                .map(|(labels, samples)| (labels, Window::owned(samples)))
+                .collect(),
             range_start: first,
             range_end: end,
         })
@@ -423,19 +625,67 @@ impl<'s> Evaluator<'s> {
             },
         };
         let vector = self.vector_arg(&agg.expr, t)?;
+        let modifier = agg.modifier.as_ref();
+        let node = std::ptr::from_ref(agg) as usize;
+        let remember = !self.preloaded.is_empty();
+        let grouped = &mut self.grouped;
+        // In a range query, each series' grouping labels are worked out once.
+        let mut group_of = |labels: &SeriesLabels| {
+            if !remember {
+                return grouping_of(labels, modifier);
+            }
+            let key = (node, Arc::as_ptr(labels).cast::<()>() as usize);
+            let (_, group) = grouped
+                .entry(key)
+                .or_insert_with(|| (Arc::clone(labels), grouping_of(labels, modifier)));
+            Arc::clone(group)
+        };
         Ok(Value::Vector(aggregate(
             agg.op.id(),
             vector,
-            agg.modifier.as_ref(),
+            modifier,
             param,
+            &mut group_of,
         )?))
     }
+}
+
+/// The selectors of `expr` a range query can load once, with how far before each step they
+/// read (the lookback, or the range): not those with `@` (read at one time anyway) nor those
+/// in subqueries (read at the subquery's own steps).
+fn collect_preloadable<'e>(
+    expr: &'e Expr,
+    out: &mut Vec<(&'e VectorSelector, i64)>,
+) -> Result<(), QueryError> {
+    match expr {
+        Expr::VectorSelector(vs) if vs.at.is_none() => out.push((vs, LOOKBACK_MS)),
+        Expr::MatrixSelector(ms) if ms.vs.at.is_none() => out.push((&ms.vs, millis(ms.range)?)),
+        Expr::Aggregate(a) => {
+            collect_preloadable(&a.expr, out)?;
+            if let Some(p) = &a.param {
+                collect_preloadable(p, out)?;
+            }
+        }
+        Expr::Unary(u) => collect_preloadable(&u.expr, out)?,
+        Expr::Binary(b) => {
+            collect_preloadable(&b.lhs, out)?;
+            collect_preloadable(&b.rhs, out)?;
+        }
+        Expr::Paren(p) => collect_preloadable(&p.expr, out)?,
+        Expr::Call(c) => {
+            for arg in &c.args.args {
+                collect_preloadable(arg, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Prometheus' check that no two series of a result are the same once labels were changed.
 fn unique(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
     if points.len() > 1 {
-        let mut seen = HashSet::with_capacity(points.len());
+        let mut seen = Set::with_capacity_and_hasher(points.len(), Default::default());
         if !points.iter().all(|(labels, _)| seen.insert(labels)) {
             return Err(invalid(
                 "vector cannot contain metrics with the same labelset",

@@ -5,12 +5,10 @@
 //! histogram functions see only float samples, so they return nothing, as Prometheus does
 //! for classic data.
 
-use std::collections::HashMap;
-
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Call, Expr};
 
-use super::eval::{drop_name, Evaluator, RangeArg, Sample, Value};
+use super::eval::{drop_name, Evaluator, Map, RangeArg, Sample, Value};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
 
@@ -237,7 +235,7 @@ impl Evaluator<'_> {
             let labels = if name == "last_over_time" {
                 labels
             } else {
-                drop_name(&labels)
+                self.without_name(&labels)
             };
             out.push((labels, value));
         }
@@ -622,7 +620,7 @@ pub(super) fn quantile(q: f64, values: &mut [f64]) -> f64 {
 
 fn histogram_quantile(q: f64, vector: Vec<Sample>) -> Vec<Sample> {
     let mut order: Vec<SeriesLabels> = Vec::new();
-    let mut groups: HashMap<SeriesLabels, Vec<(f64, f64)>> = HashMap::new();
+    let mut groups: Map<SeriesLabels, Vec<(f64, f64)>> = Map::default();
     for (labels, v) in vector {
         let Ok(upper) = parse_go_float(label_value(&labels, "le")) else {
             continue;
