@@ -171,15 +171,32 @@ async fn promtool_queries_the_pull_server() {
         ["{queue=\"mail\"} => 4", "{queue=\"sms\"} => 3"],
         "{printed}"
     );
-    let bad = tokio::process::Command::new(PROMTOOL)
+    let top = tokio::process::Command::new(PROMTOOL)
         .args(["query", "instant", &url, "topk(1, jobs_total)"])
+        .output()
+        .await
+        .expect("promtool runs");
+    assert!(
+        String::from_utf8_lossy(&top.stdout).contains("queue=\"mail\"") && top.status.success(),
+        "{}",
+        String::from_utf8_lossy(&top.stderr)
+    );
+    // A function Prometheus added after 2.42.
+    let bad = tokio::process::Command::new(PROMTOOL)
+        .args([
+            "query",
+            "instant",
+            &url,
+            "sort_by_label(jobs_total, \"queue\")",
+        ])
         .output()
         .await
         .expect("promtool runs");
     assert!(!bad.status.success());
     assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("topk"),
-        "the error names what is unsupported"
+        String::from_utf8_lossy(&bad.stderr).contains("sort_by_label"),
+        "the error names what is unsupported: {}",
+        String::from_utf8_lossy(&bad.stderr)
     );
     pull.shutdown().await;
     server.stop().await;
