@@ -6,6 +6,7 @@
 //! cargo run --example promql_test -- ../shared/conformance/promql/*.test
 //! ```
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use examples::promql_conformance::run;
@@ -17,6 +18,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let (mut passed, mut failed) = (0, 0);
+    // A closed pipe (`| head`) ends the output, not the run.
+    let mut out = std::io::stdout().lock();
     for file in &files {
         let text = match std::fs::read_to_string(file) {
             Ok(text) => text,
@@ -27,12 +30,12 @@ fn main() -> ExitCode {
         };
         let outcome = run(file, &text);
         for failure in &outcome.failures {
-            println!("{failure}");
+            let _ = writeln!(out, "{failure}");
         }
         passed += outcome.passed;
         failed += outcome.failures.len();
     }
-    println!("{passed} passed, {failed} failed");
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

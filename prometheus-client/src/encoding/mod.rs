@@ -10,8 +10,10 @@ mod negotiate;
 mod number;
 mod openmetrics;
 mod text;
+mod value;
 
 pub use negotiate::negotiate;
+pub(crate) use value::Value;
 
 pub(crate) use escape::{label_value as escape_label_value, match_quoted_label_value};
 
@@ -126,14 +128,6 @@ pub struct MetricEncoder<'a> {
     timestamp_ms: Option<i64>,
     /// Whether `_created` samples are written (a registry's choice; OpenMetrics only).
     created: bool,
-}
-
-/// A sample's value, as the metric holds it.
-#[derive(Clone, Copy)]
-pub(crate) enum Value {
-    U64(u64),
-    I64(i64),
-    F64(f64),
 }
 
 impl<'a> MetricEncoder<'a> {

@@ -192,9 +192,9 @@ impl<N: Number> Metric for Counter<N> {
     }
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
         let total = self.get();
-        self.inner
-            .exemplar
-            .with(|exemplar| total.encode(encoder, "_total", ExtraLabel::None, exemplar));
+        self.inner.exemplar.with(|exemplar| {
+            encoder.sample("_total", ExtraLabel::None, total.sample_value(), exemplar)
+        });
         encoder.created(self.inner.created.get());
     }
     fn start_created_timestamp(&self) {

@@ -120,7 +120,7 @@ impl<N: Number> Metric for Gauge<N> {
         MetricType::Gauge
     }
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
-        self.get().encode(encoder, "", ExtraLabel::None, None);
+        encoder.sample("", ExtraLabel::None, self.get().sample_value(), None);
     }
 }
 

@@ -1,7 +1,6 @@
 //! The numbers counters and gauges hold: `u64`, `i64` or `f64`, each in one atomic word.
 
-use super::exemplar::Exemplar;
-use crate::encoding::{ExtraLabel, MetricEncoder, Value};
+use crate::encoding::Value;
 use crate::sync::{AtomicF64, AtomicU64, Ordering};
 
 /// A number a [`Counter`](crate::Counter) or [`Gauge`](crate::Gauge) can hold.
@@ -42,14 +41,8 @@ pub trait NumberOps: Copy {
     fn plus(self, other: Self) -> Self;
     /// The value as a float, for messages.
     fn to_f64(self) -> f64;
-    /// Writes the value as a sample, with its exemplar if it has one.
-    fn encode(
-        self,
-        encoder: &mut MetricEncoder<'_>,
-        suffix: &str,
-        extra: ExtraLabel<'_>,
-        exemplar: Option<&Exemplar>,
-    );
+    /// The value as a sample writes it.
+    fn sample_value(self) -> Value;
 }
 
 /// The atomic cell of a [`Number`]. Every operation is one atomic instruction or, for `f64`
@@ -164,14 +157,8 @@ impl NumberOps for u64 {
     fn plus(self, other: Self) -> Self {
         self.wrapping_add(other)
     }
-    fn encode(
-        self,
-        encoder: &mut MetricEncoder<'_>,
-        suffix: &str,
-        extra: ExtraLabel<'_>,
-        exemplar: Option<&Exemplar>,
-    ) {
-        encoder.sample(suffix, extra, Value::U64(self), exemplar);
+    fn sample_value(self) -> Value {
+        Value::U64(self)
     }
 }
 
@@ -194,14 +181,8 @@ impl NumberOps for i64 {
     fn plus(self, other: Self) -> Self {
         self.wrapping_add(other)
     }
-    fn encode(
-        self,
-        encoder: &mut MetricEncoder<'_>,
-        suffix: &str,
-        extra: ExtraLabel<'_>,
-        exemplar: Option<&Exemplar>,
-    ) {
-        encoder.sample(suffix, extra, Value::I64(self), exemplar);
+    fn sample_value(self) -> Value {
+        Value::I64(self)
     }
 }
 
@@ -224,14 +205,8 @@ impl NumberOps for f64 {
     fn plus(self, other: Self) -> Self {
         self + other
     }
-    fn encode(
-        self,
-        encoder: &mut MetricEncoder<'_>,
-        suffix: &str,
-        extra: ExtraLabel<'_>,
-        exemplar: Option<&Exemplar>,
-    ) {
-        encoder.sample(suffix, extra, Value::F64(self), exemplar);
+    fn sample_value(self) -> Value {
+        Value::F64(self)
     }
 }
 

@@ -8,8 +8,10 @@ use promql_parser::parser::token::{
 };
 use promql_parser::parser::LabelModifier;
 
+use std::sync::Arc;
+
 use super::eval::{Map, Sample};
-use super::functions::{quantile, value_label};
+use super::functions::{ascending, descending, quantile, value_label};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
 
@@ -57,14 +59,23 @@ fn as_k(f: f64) -> Result<i64, QueryError> {
     Ok(f as i64)
 }
 
+/// A group, by its labels, or by their address when they are canonical.
+#[derive(PartialEq, Eq, Hash)]
+enum GroupKey {
+    Address(usize),
+    Labels(SeriesLabels),
+}
+
 /// Aggregates `vector` with `op`; `group_of` gives a series' grouping labels (a caller may
-/// remember them across the steps of a range query).
+/// remember them across the steps of a range query), `canonical` says it gives one `Arc`
+/// for equal labels.
 pub(super) fn aggregate(
     op: TokenId,
     vector: Vec<Sample>,
     modifier: Option<&LabelModifier>,
     param: Param,
     group_of: &mut dyn FnMut(&SeriesLabels) -> SeriesLabels,
+    canonical: bool,
 ) -> Result<Vec<Sample>, QueryError> {
     let k = match (op, &param) {
         (T_TOPK | T_BOTTOMK, Param::Number(f)) => {
@@ -85,8 +96,9 @@ pub(super) fn aggregate(
         }
         _ => None,
     };
-    let mut order: Vec<SeriesLabels> = Vec::new();
-    let mut groups: Map<SeriesLabels, Group> = Map::default();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: Map<GroupKey, usize> = Map::default();
+    let keeps_members = matches!(op, T_TOPK | T_BOTTOMK | T_QUANTILE);
     for (labels, v) in vector {
         let labels = match value_name {
             Some(name) => {
@@ -113,32 +125,36 @@ pub(super) fn aggregate(
                 .into(),
             _ => group_of(&labels),
         };
-        match groups.get_mut(&key) {
+        // Canonical grouping labels (one `Arc` per content) are told apart by address.
+        let group_key = if canonical && value_name.is_none() {
+            GroupKey::Address(Arc::as_ptr(&key).cast::<()>() as usize)
+        } else {
+            GroupKey::Labels(Arc::clone(&key))
+        };
+        match index.get(&group_key) {
             None => {
-                order.push(key.clone());
-                groups.insert(
-                    key.clone(),
-                    Group {
-                        labels: key,
-                        value: match op {
-                            T_STDDEV | T_STDVAR => 0.0,
-                            T_GROUP => 1.0,
-                            _ => v,
-                        },
-                        mean: v,
-                        count: 1,
-                        members: vec![(labels, v)],
+                index.insert(group_key, groups.len());
+                groups.push(Group {
+                    labels: key,
+                    value: match op {
+                        T_STDDEV | T_STDVAR => 0.0,
+                        T_GROUP => 1.0,
+                        _ => v,
                     },
-                );
+                    mean: v,
+                    count: 1,
+                    members: if keeps_members {
+                        vec![(labels, v)]
+                    } else {
+                        Vec::new()
+                    },
+                });
             }
-            Some(group) => add(op, group, labels, v, k),
+            Some(&i) => add(op, &mut groups[i], labels, v, k),
         }
     }
     let mut out = Vec::new();
-    for key in order {
-        let Some(mut group) = groups.remove(&key) else {
-            continue;
-        };
+    for mut group in groups {
         let value = match op {
             T_SUM | T_MIN | T_MAX | T_GROUP => group.value,
             T_AVG => group.mean,
@@ -176,26 +192,6 @@ pub(super) fn aggregate(
         out.push((group.labels, value));
     }
     Ok(out)
-}
-
-/// Orders by value descending, NaN after every number.
-fn descending(a: f64, b: f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal),
-    }
-}
-
-/// Orders by value ascending, NaN after every number.
-fn ascending(a: f64, b: f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
-    }
 }
 
 fn add(op: TokenId, group: &mut Group, labels: SeriesLabels, v: f64, k: usize) {

@@ -69,6 +69,40 @@ impl std::ops::Deref for Window {
     }
 }
 
+/// One step's windows of a preloaded selector, to compute over in place.
+pub(super) struct Windows<'p> {
+    loaded: &'p Preloaded,
+    start: i64,
+    end: i64,
+}
+
+impl Windows<'_> {
+    /// `f` of each series' samples in the window (stale markers left out), where it has any
+    /// and `f` gives a value: with the series' labels.
+    pub(super) fn compute(
+        &self,
+        mut f: impl FnMut(&[(i64, f64)], i64, i64) -> Option<f64>,
+    ) -> Vec<(SeriesLabels, f64)> {
+        let mut out = Vec::with_capacity(self.loaded.series.len());
+        let mut filtered = Vec::new();
+        for ((labels, samples), (from, to)) in self.loaded.series.iter().zip(&self.loaded.cursors) {
+            let mut window = &samples[*from..*to];
+            if window.iter().any(|(_, v)| is_stale(*v)) {
+                filtered.clear();
+                filtered.extend(window.iter().filter(|(_, v)| !is_stale(*v)));
+                window = &filtered;
+            }
+            if window.is_empty() {
+                continue;
+            }
+            if let Some(v) = f(window, self.start, self.end) {
+                out.push((Arc::clone(labels), v));
+            }
+        }
+        out
+    }
+}
+
 /// A series as a range query loads it: its samples shared by the steps.
 type Loaded = (SeriesLabels, Arc<[(i64, f64)]>);
 
@@ -134,6 +168,9 @@ pub(super) struct Evaluator<'s> {
     unnamed: Map<usize, (SeriesLabels, SeriesLabels)>,
     /// For a range query, each series' grouping labels by aggregation and labels' address.
     grouped: Map<(usize, usize), (SeriesLabels, SeriesLabels)>,
+    /// For a range query, one `Arc` for each labels content the two memos above gave, so
+    /// that equal labels are told by address.
+    interned: Set<SeriesLabels>,
 }
 
 /// A selector's key in [`Evaluator::preloaded`].
@@ -160,7 +197,22 @@ impl<'s> Evaluator<'s> {
             preloaded: Map::default(),
             unnamed: Map::default(),
             grouped: Map::default(),
+            interned: Set::default(),
         }
+    }
+
+    /// Whether this is a range query whose labels memos give canonical `Arc`s.
+    pub(super) fn canonical(&self) -> bool {
+        !self.preloaded.is_empty()
+    }
+
+    /// The one `Arc` kept for this content.
+    fn intern(&mut self, labels: SeriesLabels) -> SeriesLabels {
+        if let Some(existing) = self.interned.get(&labels) {
+            return Arc::clone(existing);
+        }
+        self.interned.insert(Arc::clone(&labels));
+        labels
     }
 
     /// `labels` without `__name__`; in a range query, the same `Arc` at every step.
@@ -172,7 +224,7 @@ impl<'s> Evaluator<'s> {
         if let Some((_, unnamed)) = self.unnamed.get(&key) {
             return Arc::clone(unnamed);
         }
-        let unnamed = drop_name(labels);
+        let unnamed = self.intern(drop_name(labels));
         self.unnamed
             .insert(key, (Arc::clone(labels), Arc::clone(&unnamed)));
         unnamed
@@ -356,10 +408,7 @@ impl<'s> Evaluator<'s> {
                     .map(|(labels, window)| (labels, window.to_vec()))
                     .collect(),
             ),
-            Expr::Call(call) => match self.call(call, t)? {
-                Value::Vector(points) => Value::Vector(unique(points)?),
-                other => other,
-            },
+            Expr::Call(call) => self.call(call, t)?,
             Expr::Aggregate(agg) => self.aggregate(agg, t)?,
             Expr::Binary(b) => {
                 let lhs = self.eval(&b.lhs, t)?;
@@ -497,6 +546,35 @@ impl<'s> Evaluator<'s> {
             .collect())
     }
 
+    /// The windows at `t` of a range selector a range query preloaded, if `expr` is one.
+    pub(super) fn preloaded_windows(
+        &mut self,
+        expr: &Expr,
+        t: i64,
+    ) -> Result<Option<Windows<'_>>, QueryError> {
+        let mut inner = expr;
+        while let Expr::Paren(p) = inner {
+            inner = &p.expr;
+        }
+        let Expr::MatrixSelector(ms) = inner else {
+            return Ok(None);
+        };
+        let range = millis(ms.range)?;
+        let end = self.reference_time(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), t)?;
+        let start = end.saturating_sub(range);
+        let Some(loaded) = self.preloaded.get_mut(&key(&ms.vs)) else {
+            return Ok(None);
+        };
+        let held: usize = loaded
+            .windows(start, end)
+            .iter()
+            .map(|(from, to)| to - from)
+            .sum();
+        self.hold(held)?;
+        let loaded = &self.preloaded[&key(&ms.vs)];
+        Ok(Some(Windows { loaded, start, end }))
+    }
+
     /// A range vector argument: a range selector's samples in `[ref - range, ref]` (stale
     /// markers left out), or a subquery's results at its steps.
     pub(super) fn range_arg(&mut self, expr: &Expr, t: i64) -> Result<RangeArg, QueryError> {
@@ -627,17 +705,26 @@ impl<'s> Evaluator<'s> {
         let vector = self.vector_arg(&agg.expr, t)?;
         let modifier = agg.modifier.as_ref();
         let node = std::ptr::from_ref(agg) as usize;
-        let remember = !self.preloaded.is_empty();
-        let grouped = &mut self.grouped;
-        // In a range query, each series' grouping labels are worked out once.
+        let remember = self.canonical();
+        let (grouped, interned) = (&mut self.grouped, &mut self.interned);
+        // In a range query, each series' grouping labels are worked out once, one `Arc` for
+        // each content.
         let mut group_of = |labels: &SeriesLabels| {
             if !remember {
                 return grouping_of(labels, modifier);
             }
             let key = (node, Arc::as_ptr(labels).cast::<()>() as usize);
-            let (_, group) = grouped
-                .entry(key)
-                .or_insert_with(|| (Arc::clone(labels), grouping_of(labels, modifier)));
+            let (_, group) = grouped.entry(key).or_insert_with(|| {
+                let group = grouping_of(labels, modifier);
+                let group = match interned.get(&group) {
+                    Some(existing) => Arc::clone(existing),
+                    None => {
+                        interned.insert(Arc::clone(&group));
+                        group
+                    }
+                };
+                (Arc::clone(labels), group)
+            });
             Arc::clone(group)
         };
         Ok(Value::Vector(aggregate(
@@ -646,6 +733,7 @@ impl<'s> Evaluator<'s> {
             modifier,
             param,
             &mut group_of,
+            remember,
         )?))
     }
 }
@@ -682,8 +770,24 @@ fn collect_preloadable<'e>(
     Ok(())
 }
 
+/// [`unique`] for labels that are canonical (one `Arc` for each content): by address.
+pub(super) fn unique_by_address(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
+    if points.len() > 1 {
+        let mut seen: Set<usize> = Set::with_capacity_and_hasher(points.len(), Default::default());
+        if !points
+            .iter()
+            .all(|(labels, _)| seen.insert(Arc::as_ptr(labels).cast::<()>() as usize))
+        {
+            return Err(invalid(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+    }
+    Ok(points)
+}
+
 /// Prometheus' check that no two series of a result are the same once labels were changed.
-fn unique(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
+pub(super) fn unique(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
     if points.len() > 1 {
         let mut seen = Set::with_capacity_and_hasher(points.len(), Default::default());
         if !points.iter().all(|(labels, _)| seen.insert(labels)) {

@@ -8,7 +8,7 @@
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Call, Expr};
 
-use super::eval::{drop_name, Evaluator, Map, RangeArg, Sample, Value};
+use super::eval::{drop_name, unique, unique_by_address, Evaluator, Map, Sample, Value};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
 
@@ -17,8 +17,20 @@ fn invalid(what: impl Into<String>) -> QueryError {
 }
 
 impl Evaluator<'_> {
-    /// Evaluates a function call at `t`.
+    /// Evaluates a function call at `t`, and checks that its result has no two series with
+    /// the same labels, as Prometheus does.
     pub(super) fn call(&mut self, call: &Call, t: i64) -> Result<Value, QueryError> {
+        // A range function's labels are its series' without the name: canonical in a range
+        // query (or, for `last_over_time`, its distinct inputs' own).
+        let by_address = self.canonical() && is_range_function(call.func.name);
+        Ok(match self.call_unchecked(call, t)? {
+            Value::Vector(points) if by_address => Value::Vector(unique_by_address(points)?),
+            Value::Vector(points) => Value::Vector(unique(points)?),
+            other => other,
+        })
+    }
+
+    fn call_unchecked(&mut self, call: &Call, t: i64) -> Result<Value, QueryError> {
         let name = call.func.name;
         let args: Vec<&Expr> = call.args.args.iter().map(|a| a.as_ref()).collect();
         match name {
@@ -63,16 +75,11 @@ impl Evaluator<'_> {
             "sort" | "sort_desc" => {
                 let mut vector = self.vector_arg(args[0], t)?;
                 // NaN last, both ways.
-                vector.sort_by(|a, b| {
-                    let (x, y) = (a.1, b.1);
-                    match (x.is_nan(), y.is_nan()) {
-                        (true, true) => std::cmp::Ordering::Equal,
-                        (true, false) => std::cmp::Ordering::Greater,
-                        (false, true) => std::cmp::Ordering::Less,
-                        _ if name == "sort" => x.total_cmp(&y),
-                        _ => y.total_cmp(&x),
-                    }
-                });
+                if name == "sort" {
+                    vector.sort_by(|a, b| ascending(a.1, b.1));
+                } else {
+                    vector.sort_by(|a, b| descending(a.1, b.1));
+                }
                 Ok(Value::Vector(vector))
             }
             "label_replace" => {
@@ -198,40 +205,31 @@ impl Evaluator<'_> {
         scalars: &[f64],
         t: i64,
     ) -> Result<Value, QueryError> {
-        let range = self.range_arg(arg, t)?;
-        let RangeArg {
-            series,
-            range_start,
-            range_end,
-        } = range;
-        let mut out = Vec::with_capacity(series.len());
-        for (labels, samples) in series {
-            if samples.is_empty() {
-                continue;
+        let computed: Vec<(SeriesLabels, f64)> = match self.preloaded_windows(arg, t)? {
+            // A range query's selector: each series' window read in place.
+            Some(windows) => windows
+                .compute(|samples, start, end| apply_range(name, samples, start, end, scalars, t)),
+            None => {
+                let range = self.range_arg(arg, t)?;
+                range
+                    .series
+                    .into_iter()
+                    .filter_map(|(labels, samples)| {
+                        let v = apply_range(
+                            name,
+                            &samples,
+                            range.range_start,
+                            range.range_end,
+                            scalars,
+                            t,
+                        )?;
+                        Some((labels, v))
+                    })
+                    .collect()
             }
-            let value = match name {
-                "rate" => extrapolated_rate(&samples, range_start, range_end, true, true),
-                "increase" => extrapolated_rate(&samples, range_start, range_end, true, false),
-                "delta" => extrapolated_rate(&samples, range_start, range_end, false, false),
-                "irate" => instant_value(&samples, true),
-                "idelta" => instant_value(&samples, false),
-                "deriv" => {
-                    (samples.len() >= 2).then(|| linear_regression(&samples, samples[0].0).0)
-                }
-                "predict_linear" => (samples.len() >= 2).then(|| {
-                    let (slope, intercept) = linear_regression(&samples, t);
-                    slope * scalars[0] + intercept
-                }),
-                "holt_winters" => holt_winters(&samples, scalars[0], scalars[1]),
-                "quantile_over_time" => {
-                    let mut values: Vec<f64> = samples.iter().map(|s| s.1).collect();
-                    Some(quantile(scalars[0], &mut values))
-                }
-                other => over_time(other, &samples),
-            };
-            let Some(value) = value else {
-                continue;
-            };
+        };
+        let mut out = Vec::with_capacity(computed.len());
+        for (labels, value) in computed {
             let labels = if name == "last_over_time" {
                 labels
             } else {
@@ -241,6 +239,53 @@ impl Evaluator<'_> {
         }
         Ok(Value::Vector(out))
     }
+}
+
+/// A range function of one series' samples in `[range_start, range_end]` (not empty).
+fn apply_range(
+    name: &str,
+    samples: &[(i64, f64)],
+    range_start: i64,
+    range_end: i64,
+    scalars: &[f64],
+    t: i64,
+) -> Option<f64> {
+    match name {
+        "rate" => extrapolated_rate(samples, range_start, range_end, true, true),
+        "increase" => extrapolated_rate(samples, range_start, range_end, true, false),
+        "delta" => extrapolated_rate(samples, range_start, range_end, false, false),
+        "irate" => instant_value(samples, true),
+        "idelta" => instant_value(samples, false),
+        "deriv" => (samples.len() >= 2).then(|| linear_regression(samples, samples[0].0).0),
+        "predict_linear" => (samples.len() >= 2).then(|| {
+            let (slope, intercept) = linear_regression(samples, t);
+            slope * scalars[0] + intercept
+        }),
+        "holt_winters" => holt_winters(samples, scalars[0], scalars[1]),
+        "quantile_over_time" => {
+            let mut values: Vec<f64> = samples.iter().map(|s| s.1).collect();
+            Some(quantile(scalars[0], &mut values))
+        }
+        other => over_time(other, samples),
+    }
+}
+
+/// NaN after every number; `None` when neither is NaN.
+fn nan_last(a: f64, b: f64) -> Option<std::cmp::Ordering> {
+    match (a.is_nan(), b.is_nan()) {
+        (false, false) => None,
+        (x, y) => Some(x.cmp(&y)),
+    }
+}
+
+/// Orders values ascending, NaN after every number.
+pub(super) fn ascending(a: f64, b: f64) -> std::cmp::Ordering {
+    nan_last(a, b).unwrap_or_else(|| a.total_cmp(&b))
+}
+
+/// Orders values descending, NaN after every number.
+pub(super) fn descending(a: f64, b: f64) -> std::cmp::Ordering {
+    nan_last(a, b).unwrap_or_else(|| b.total_cmp(&a))
 }
 
 fn is_range_function(name: &str) -> bool {
@@ -263,6 +308,9 @@ fn is_range_function(name: &str) -> bool {
             | "stddev_over_time"
             | "stdvar_over_time"
             | "present_over_time"
+            | "predict_linear"
+            | "quantile_over_time"
+            | "holt_winters"
     )
 }
 
@@ -853,6 +901,17 @@ mod tests {
         assert_eq!(date_part("hour")(s), 13.0);
         assert_eq!(date_part("minute")(s), 45.0);
         assert_eq!(civil(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn nan_sorts_last_both_ways() {
+        let mut values = [2.0, f64::NAN, 1.0, 3.0];
+        values.sort_by(|a, b| ascending(*a, *b));
+        assert_eq!(&values[..3], [1.0, 2.0, 3.0]);
+        assert!(values[3].is_nan());
+        values.sort_by(|a, b| descending(*a, *b));
+        assert_eq!(&values[..3], [3.0, 2.0, 1.0]);
+        assert!(values[3].is_nan());
     }
 
     #[test]
