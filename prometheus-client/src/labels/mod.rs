@@ -341,7 +341,10 @@ impl fmt::Debug for LabelSetEncoder<'_> {
 struct Rendering {
     metric_type: MetricType,
     out: String,
+    /// Named labels as `(name, escaped value)`; the first `used` are this set's (the rest
+    /// are buffers a caller lends for reuse).
     named: Vec<(String, String)>,
+    used: usize,
     error: Option<LabelError>,
 }
 
@@ -482,32 +485,46 @@ impl Rendering {
             self.error = Some(e.into());
             return;
         }
-        if self.named.iter().any(|(n, _)| n == name) {
+        if self.named[..self.used].iter().any(|(n, _)| n == name) {
             self.error = Some(LabelError::DuplicateName(name.to_owned()));
             return;
         }
-        let mut rendered = String::new();
-        value.with_text(|text| escape_label_value(&mut rendered, text));
-        self.named.push((name.to_owned(), rendered));
+        if self.used == self.named.len() {
+            self.named.push((String::new(), String::new()));
+        }
+        let (slot_name, slot_value) = &mut self.named[self.used];
+        slot_name.clear();
+        slot_name.push_str(name);
+        slot_value.clear();
+        value.with_text(|text| escape_label_value(slot_value, text));
+        self.used += 1;
     }
 
     /// The rendered labels, or the first problem found.
-    fn finish(mut self, declared: &[Box<str>], positional: usize) -> Result<String, LabelError> {
+    /// The rendered labels, or the first problem found; and the named-label buffers, for a
+    /// caller to lend again.
+    fn finish(
+        mut self,
+        declared: &[Box<str>],
+        positional: usize,
+    ) -> (Result<String, LabelError>, Vec<(String, String)>) {
         if let Some(e) = self.error {
-            return Err(e);
+            return (Err(e), self.named);
         }
         if positional > 0 || !declared.is_empty() {
             if positional != declared.len() {
-                return Err(LabelError::WrongCount {
+                let error = LabelError::WrongCount {
                     expected: declared.len(),
                     got: positional,
-                });
+                };
+                return (Err(error), self.named);
             }
-            return Ok(self.out);
+            return (Ok(self.out), self.named);
         }
-        self.named.sort_by(|a, b| a.0.cmp(&b.0));
+        let used = &mut self.named[..self.used];
+        used.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = self.out;
-        for (i, (name, value)) in self.named.iter().enumerate() {
+        for (i, (name, value)) in used.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -516,7 +533,7 @@ impl Rendering {
             out.push_str(value);
             out.push('"');
         }
-        Ok(out)
+        (Ok(out), self.named)
     }
 }
 
@@ -565,13 +582,26 @@ pub(crate) fn render<L: LabelSet + ?Sized>(
     labels: &L,
     declared: &[Box<str>],
     metric_type: MetricType,
-    mut out: String,
+    out: String,
 ) -> Result<String, LabelError> {
+    render_reusing(labels, declared, metric_type, out, Vec::new()).0
+}
+
+/// [`render`], with buffers for named labels lent by the caller and given back (exemplars
+/// render a label set at every record, and allocate nothing once the buffers are warm).
+pub(crate) fn render_reusing<L: LabelSet + ?Sized>(
+    labels: &L,
+    declared: &[Box<str>],
+    metric_type: MetricType,
+    mut out: String,
+    named: Vec<(String, String)>,
+) -> (Result<String, LabelError>, Vec<(String, String)>) {
     out.clear();
     let mut rendering = Rendering {
         metric_type,
         out,
-        named: Vec::new(),
+        named,
+        used: 0,
         error: None,
     };
     let mut encoder = LabelSetEncoder {

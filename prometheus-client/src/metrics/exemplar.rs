@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use parking_lot::Mutex;
 
 use super::created::now_seconds;
-use crate::labels::{render, LabelError, LabelSet};
+use crate::labels::{render_reusing, LabelError, LabelSet};
 use crate::MetricType;
 
 /// The most characters an exemplar's label names and values may have together, as
@@ -106,9 +106,12 @@ impl std::error::Error for ExemplarError {}
 /// Labels rendered and checked, ready to be stored.
 pub(crate) struct CheckedLabels<'a>(&'a str);
 
+/// A thread's buffers for rendering exemplar labels: the output, and each named label.
+type Buffers = (String, Vec<(String, String)>);
+
 thread_local! {
-    /// Each thread renders exemplar labels into its own buffer, reused.
-    static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Each thread renders exemplar labels into buffers of its own, reused.
+    static BUFFERS: RefCell<Buffers> = const { RefCell::new((String::new(), Vec::new())) };
 }
 
 /// Renders and checks `labels`, then calls `f` with them.
@@ -116,20 +119,23 @@ pub(crate) fn with_checked_labels<L: LabelSet + ?Sized, R>(
     labels: &L,
     f: impl FnOnce(CheckedLabels<'_>) -> R,
 ) -> Result<R, ExemplarError> {
-    BUFFER.with(|buffer| {
-        let taken = std::mem::take(&mut *buffer.borrow_mut());
-        let rendered = match render(labels, &[], MetricType::Unknown, taken) {
-            Ok(rendered) => rendered,
-            Err(LabelError::WrongCount { .. }) => return Err(ExemplarError::Unnamed),
-            Err(e) => return Err(ExemplarError::Labels(e)),
+    BUFFERS.with(|buffers| {
+        let (out, named) = std::mem::take(&mut *buffers.borrow_mut());
+        let (rendered, named) = render_reusing(labels, &[], MetricType::Unknown, out, named);
+        let (result, out) = match rendered {
+            Ok(rendered) => {
+                let chars = label_chars(&rendered);
+                let result = if chars > MAX_EXEMPLAR_CHARS {
+                    Err(ExemplarError::TooLong { chars })
+                } else {
+                    Ok(f(CheckedLabels(&rendered)))
+                };
+                (result, rendered)
+            }
+            Err(LabelError::WrongCount { .. }) => (Err(ExemplarError::Unnamed), String::new()),
+            Err(e) => (Err(ExemplarError::Labels(e)), String::new()),
         };
-        let chars = label_chars(&rendered);
-        let result = if chars > MAX_EXEMPLAR_CHARS {
-            Err(ExemplarError::TooLong { chars })
-        } else {
-            Ok(f(CheckedLabels(&rendered)))
-        };
-        *buffer.borrow_mut() = rendered;
+        *buffers.borrow_mut() = (out, named);
         result
     })
 }

@@ -82,10 +82,16 @@ impl Windows<'_> {
     pub(super) fn compute(
         &self,
         mut f: impl FnMut(&[(i64, f64)], i64, i64) -> Option<f64>,
-    ) -> Vec<(SeriesLabels, f64)> {
+    ) -> Vec<(usize, f64)> {
         let mut out = Vec::with_capacity(self.loaded.series.len());
         let mut filtered = Vec::new();
-        for ((labels, samples), (from, to)) in self.loaded.series.iter().zip(&self.loaded.cursors) {
+        for (i, ((_, samples), (from, to))) in self
+            .loaded
+            .series
+            .iter()
+            .zip(&self.loaded.cursors)
+            .enumerate()
+        {
             let mut window = &samples[*from..*to];
             if window.iter().any(|(_, v)| is_stale(*v)) {
                 filtered.clear();
@@ -96,7 +102,7 @@ impl Windows<'_> {
                 continue;
             }
             if let Some(v) = f(window, self.start, self.end) {
-                out.push((Arc::clone(labels), v));
+                out.push((i, v));
             }
         }
         out
@@ -113,6 +119,8 @@ struct Preloaded {
     series: Vec<Loaded>,
     cursors: Vec<(usize, usize)>,
     last_start: i64,
+    /// Each series' labels without the name (canonical), once asked for.
+    unnamed: Vec<Option<SeriesLabels>>,
 }
 
 impl Preloaded {
@@ -171,6 +179,9 @@ pub(super) struct Evaluator<'s> {
     /// For a range query, one `Arc` for each labels content the two memos above gave, so
     /// that equal labels are told by address.
     interned: Set<SeriesLabels>,
+    /// For a range query, the canonical labels (by address) a function's result had at the
+    /// last step, found distinct then.
+    checked: Map<usize, Vec<usize>>,
 }
 
 /// A selector's key in [`Evaluator::preloaded`].
@@ -198,7 +209,29 @@ impl<'s> Evaluator<'s> {
             unnamed: Map::default(),
             grouped: Map::default(),
             interned: Set::default(),
+            checked: Map::default(),
         }
+    }
+
+    /// Whether `points` have exactly the canonical labels the node's result had when last
+    /// checked (and so are distinct).
+    pub(super) fn checked_before(&self, node: usize, points: &[Sample]) -> bool {
+        self.checked.get(&node).is_some_and(|addresses| {
+            addresses.len() == points.len()
+                && addresses
+                    .iter()
+                    .zip(points)
+                    .all(|(a, (labels, _))| *a == Arc::as_ptr(labels).cast::<()>() as usize)
+        })
+    }
+
+    /// Remembers the canonical labels of a node's result, found distinct.
+    pub(super) fn remember_checked(&mut self, node: usize, points: &[Sample]) {
+        let addresses = points
+            .iter()
+            .map(|(labels, _)| Arc::as_ptr(labels).cast::<()>() as usize)
+            .collect();
+        self.checked.insert(node, addresses);
     }
 
     /// Whether this is a range query whose labels memos give canonical `Arc`s.
@@ -325,12 +358,14 @@ impl<'s> Evaluator<'s> {
                 .map(|(labels, samples)| (labels, Arc::from(samples)))
                 .collect();
             let cursors = vec![(0, 0); series.len()];
+            let unnamed = vec![None; series.len()];
             self.preloaded.insert(
                 key(vs),
                 Preloaded {
                     series,
                     cursors,
                     last_start: i64::MIN,
+                    unnamed,
                 },
             );
         }
@@ -546,12 +581,42 @@ impl<'s> Evaluator<'s> {
             .collect())
     }
 
-    /// The windows at `t` of a range selector a range query preloaded, if `expr` is one.
+    /// The labels of series `i` of the preloaded selector `selector`, without the name when
+    /// `unnamed` (canonical, and the same `Arc` at every step).
+    pub(super) fn preloaded_labels(
+        &mut self,
+        selector: usize,
+        i: usize,
+        unnamed: bool,
+    ) -> SeriesLabels {
+        let Some(loaded) = self.preloaded.get(&selector) else {
+            return SeriesLabels::from(Vec::new());
+        };
+        let labels = Arc::clone(&loaded.series[i].0);
+        if !unnamed {
+            return labels;
+        }
+        if let Some(Some(known)) = loaded.unnamed.get(i) {
+            return Arc::clone(known);
+        }
+        let known = self.without_name(&labels);
+        if let Some(slot) = self
+            .preloaded
+            .get_mut(&selector)
+            .and_then(|l| l.unnamed.get_mut(i))
+        {
+            *slot = Some(Arc::clone(&known));
+        }
+        known
+    }
+
+    /// The windows at `t` of a range selector a range query preloaded, if `expr` is one, with
+    /// the selector's key.
     pub(super) fn preloaded_windows(
         &mut self,
         expr: &Expr,
         t: i64,
-    ) -> Result<Option<Windows<'_>>, QueryError> {
+    ) -> Result<Option<(usize, Windows<'_>)>, QueryError> {
         let mut inner = expr;
         while let Expr::Paren(p) = inner {
             inner = &p.expr;
@@ -571,8 +636,9 @@ impl<'s> Evaluator<'s> {
             .map(|(from, to)| to - from)
             .sum();
         self.hold(held)?;
-        let loaded = &self.preloaded[&key(&ms.vs)];
-        Ok(Some(Windows { loaded, start, end }))
+        let selector = key(&ms.vs);
+        let loaded = &self.preloaded[&selector];
+        Ok(Some((selector, Windows { loaded, start, end })))
     }
 
     /// A range vector argument: a range selector's samples in `[ref - range, ref]` (stale

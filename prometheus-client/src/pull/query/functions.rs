@@ -24,7 +24,17 @@ impl Evaluator<'_> {
         // query (or, for `last_over_time`, its distinct inputs' own).
         let by_address = self.canonical() && is_range_function(call.func.name);
         Ok(match self.call_unchecked(call, t)? {
-            Value::Vector(points) if by_address => Value::Vector(unique_by_address(points)?),
+            Value::Vector(points) if by_address => {
+                // The same series as at the last step were found distinct then.
+                let node = std::ptr::from_ref(call) as usize;
+                if self.checked_before(node, &points) {
+                    Value::Vector(points)
+                } else {
+                    let points = unique_by_address(points)?;
+                    self.remember_checked(node, &points);
+                    Value::Vector(points)
+                }
+            }
             Value::Vector(points) => Value::Vector(unique(points)?),
             other => other,
         })
@@ -205,32 +215,32 @@ impl Evaluator<'_> {
         scalars: &[f64],
         t: i64,
     ) -> Result<Value, QueryError> {
-        let computed: Vec<(SeriesLabels, f64)> = match self.preloaded_windows(arg, t)? {
-            // A range query's selector: each series' window read in place.
-            Some(windows) => windows
-                .compute(|samples, start, end| apply_range(name, samples, start, end, scalars, t)),
-            None => {
-                let range = self.range_arg(arg, t)?;
-                range
-                    .series
-                    .into_iter()
-                    .filter_map(|(labels, samples)| {
-                        let v = apply_range(
-                            name,
-                            &samples,
-                            range.range_start,
-                            range.range_end,
-                            scalars,
-                            t,
-                        )?;
-                        Some((labels, v))
-                    })
-                    .collect()
-            }
-        };
-        let mut out = Vec::with_capacity(computed.len());
-        for (labels, value) in computed {
-            let labels = if name == "last_over_time" {
+        let keep_name = name == "last_over_time";
+        if let Some((selector, windows)) = self.preloaded_windows(arg, t)? {
+            // A range query's selector: each series' window read in place, its labels
+            // without the name worked out once.
+            let computed = windows
+                .compute(|samples, start, end| apply_range(name, samples, start, end, scalars, t));
+            let out = computed
+                .into_iter()
+                .map(|(i, v)| (self.preloaded_labels(selector, i, !keep_name), v))
+                .collect();
+            return Ok(Value::Vector(out));
+        }
+        let range = self.range_arg(arg, t)?;
+        let mut out = Vec::with_capacity(range.series.len());
+        for (labels, samples) in range.series {
+            let Some(value) = apply_range(
+                name,
+                &samples,
+                range.range_start,
+                range.range_end,
+                scalars,
+                t,
+            ) else {
+                continue;
+            };
+            let labels = if keep_name {
                 labels
             } else {
                 self.without_name(&labels)
