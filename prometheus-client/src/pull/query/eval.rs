@@ -1,7 +1,8 @@
 //! The evaluator: walks a parsed expression at one time as Prometheus 2.42 does (lookback,
 //! staleness, `offset` and `@`, subqueries, matching, every function), loading samples
 //! through the storage's limited selects and counting every sample it holds against its
-//! budget. A range query evaluates each step in turn.
+//! budget. A range query evaluates each step in turn, sharing what it can between steps
+//! (see `preload.rs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use promql_parser::parser::{
 
 use super::aggregate::{aggregate, grouping_of, Param};
 use super::binary;
+use super::preload::{collect_preloadable, Loaded, Preloaded, Window, Windows};
 use super::{QueryError, QueryValue, LOOKBACK_MS, MAX_POINTS_PER_SERIES};
 use crate::pull::storage::{
     is_stale, Matcher, SelectError, SelectLimits, Series, SeriesLabels, Storage,
@@ -40,107 +42,6 @@ pub(super) struct RangeArg {
     pub(super) series: Vec<(SeriesLabels, Window)>,
     pub(super) range_start: i64,
     pub(super) range_end: i64,
-}
-
-/// Part of a series' samples, shared with what a range query loaded, not copied.
-#[derive(Clone)]
-pub(super) struct Window {
-    samples: Arc<[(i64, f64)]>,
-    from: usize,
-    to: usize,
-}
-
-impl Window {
-    fn owned(samples: Vec<(i64, f64)>) -> Window {
-        let to = samples.len();
-        Window {
-            samples: samples.into(),
-            from: 0,
-            to,
-        }
-    }
-}
-
-impl std::ops::Deref for Window {
-    type Target = [(i64, f64)];
-
-    fn deref(&self) -> &[(i64, f64)] {
-        &self.samples[self.from..self.to]
-    }
-}
-
-/// One step's windows of a preloaded selector, to compute over in place.
-pub(super) struct Windows<'p> {
-    loaded: &'p Preloaded,
-    start: i64,
-    end: i64,
-}
-
-impl Windows<'_> {
-    /// `f` of each series' samples in the window (stale markers left out), where it has any
-    /// and `f` gives a value: with the series' labels.
-    pub(super) fn compute(
-        &self,
-        mut f: impl FnMut(&[(i64, f64)], i64, i64) -> Option<f64>,
-    ) -> Vec<(usize, f64)> {
-        let mut out = Vec::with_capacity(self.loaded.series.len());
-        let mut filtered = Vec::new();
-        for (i, ((_, samples), (from, to))) in self
-            .loaded
-            .series
-            .iter()
-            .zip(&self.loaded.cursors)
-            .enumerate()
-        {
-            let mut window = &samples[*from..*to];
-            if window.iter().any(|(_, v)| is_stale(*v)) {
-                filtered.clear();
-                filtered.extend(window.iter().filter(|(_, v)| !is_stale(*v)));
-                window = &filtered;
-            }
-            if window.is_empty() {
-                continue;
-            }
-            if let Some(v) = f(window, self.start, self.end) {
-                out.push((i, v));
-            }
-        }
-        out
-    }
-}
-
-/// A series as a range query loads it: its samples shared by the steps.
-type Loaded = (SeriesLabels, Arc<[(i64, f64)]>);
-
-/// A selector's samples for a whole range query, and where the last step's window was in
-/// each series: the steps go forward in time, so each window is found by moving on from the
-/// last one, reading the samples in order, not by searching them again.
-struct Preloaded {
-    series: Vec<Loaded>,
-    cursors: Vec<(usize, usize)>,
-    last_start: i64,
-    /// Each series' labels without the name (canonical), once asked for.
-    unnamed: Vec<Option<SeriesLabels>>,
-}
-
-impl Preloaded {
-    /// Each series' window `[start, end]` as index ranges.
-    fn windows(&mut self, start: i64, end: i64) -> &[(usize, usize)] {
-        if start < self.last_start {
-            self.cursors.iter_mut().for_each(|c| *c = (0, 0));
-        }
-        self.last_start = start;
-        for ((_, samples), (from, to)) in self.series.iter().zip(self.cursors.iter_mut()) {
-            while *from < samples.len() && samples[*from].0 < start {
-                *from += 1;
-            }
-            *to = (*to).max(*from);
-            while *to < samples.len() && samples[*to].0 <= end {
-                *to += 1;
-            }
-        }
-        &self.cursors
-    }
 }
 
 fn unsupported(what: impl Into<String>) -> QueryError {
@@ -357,17 +258,7 @@ impl<'s> Evaluator<'s> {
                 .into_iter()
                 .map(|(labels, samples)| (labels, Arc::from(samples)))
                 .collect();
-            let cursors = vec![(0, 0); series.len()];
-            let unnamed = vec![None; series.len()];
-            self.preloaded.insert(
-                key(vs),
-                Preloaded {
-                    series,
-                    cursors,
-                    last_start: i64::MIN,
-                    unnamed,
-                },
-            );
+            self.preloaded.insert(key(vs), Preloaded::new(series));
         }
         Ok(())
     }
@@ -638,7 +529,7 @@ impl<'s> Evaluator<'s> {
         self.hold(held)?;
         let selector = key(&ms.vs);
         let loaded = &self.preloaded[&selector];
-        Ok(Some((selector, Windows { loaded, start, end })))
+        Ok(Some((selector, Windows::new(loaded, start, end))))
     }
 
     /// A range vector argument: a range selector's samples in `[ref - range, ref]` (stale
@@ -666,11 +557,7 @@ impl<'s> Evaluator<'s> {
                                     .collect();
                                 Window::owned(kept)
                             } else {
-                                Window {
-                                    samples: Arc::clone(samples),
-                                    from,
-                                    to,
-                                }
+                                Window::shared(samples, from, to)
                             };
                             (!window.is_empty()).then(|| (Arc::clone(labels), window))
                         })
@@ -804,38 +691,6 @@ impl<'s> Evaluator<'s> {
     }
 }
 
-/// The selectors of `expr` a range query can load once, with how far before each step they
-/// read (the lookback, or the range): not those with `@` (read at one time anyway) nor those
-/// in subqueries (read at the subquery's own steps).
-fn collect_preloadable<'e>(
-    expr: &'e Expr,
-    out: &mut Vec<(&'e VectorSelector, i64)>,
-) -> Result<(), QueryError> {
-    match expr {
-        Expr::VectorSelector(vs) if vs.at.is_none() => out.push((vs, LOOKBACK_MS)),
-        Expr::MatrixSelector(ms) if ms.vs.at.is_none() => out.push((&ms.vs, millis(ms.range)?)),
-        Expr::Aggregate(a) => {
-            collect_preloadable(&a.expr, out)?;
-            if let Some(p) = &a.param {
-                collect_preloadable(p, out)?;
-            }
-        }
-        Expr::Unary(u) => collect_preloadable(&u.expr, out)?,
-        Expr::Binary(b) => {
-            collect_preloadable(&b.lhs, out)?;
-            collect_preloadable(&b.rhs, out)?;
-        }
-        Expr::Paren(p) => collect_preloadable(&p.expr, out)?,
-        Expr::Call(c) => {
-            for arg in &c.args.args {
-                collect_preloadable(arg, out)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
 /// [`unique`] for labels that are canonical (one `Arc` for each content): by address.
 pub(super) fn unique_by_address(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
     if points.len() > 1 {
@@ -881,7 +736,7 @@ fn check_range(start: i64, end: i64, step: i64) -> Result<(), QueryError> {
     Ok(())
 }
 
-fn millis(d: Duration) -> Result<i64, QueryError> {
+pub(super) fn millis(d: Duration) -> Result<i64, QueryError> {
     i64::try_from(d.as_millis()).map_err(|_| QueryError::InvalidDuration(format!("{d:?}")))
 }
 

@@ -20,6 +20,7 @@ mod engine;
 mod eval;
 mod functions;
 mod guard;
+mod preload;
 
 use std::fmt;
 use std::time::Duration;
