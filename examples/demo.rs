@@ -141,6 +141,24 @@ impl DemoMetrics {
         Ok(DemoMetrics { registry, metrics })
     }
 
+    /// The demo service as `serve` and `roundtrip` run it: the demo metrics and the
+    /// process's own families ([`prometheus_client::process`]).
+    ///
+    /// ```
+    /// use prometheus_client::encoding::Format;
+    ///
+    /// let demo = examples::DemoMetrics::with_process_metrics()?;
+    /// let text = demo.registry.encode_to_string(Format::Text)?;
+    /// # #[cfg(target_os = "linux")]
+    /// assert!(text.contains("\nprocess_open_fds "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_process_metrics() -> Result<Self, RegisterError> {
+        let demo = Self::new()?;
+        prometheus_client::process::register(&demo.registry)?;
+        Ok(demo)
+    }
+
     /// Serves `n` simulated requests, deterministically: the same `n` gives the same metrics
     /// (quantile sketches aside, which depend on time only through their window).
     pub fn simulate_traffic(&self, n: u64) {

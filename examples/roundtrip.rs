@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use examples::{ByMethod, DemoMetrics, Method, Request};
+use prometheus_client::encoding::Format;
 use prometheus_client::http::{MetricsService, Server};
+use prometheus_client::parse::{Entry, Parser};
 use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
 
 /// One line of the comparison: a query, its value on the pull server, the recorded value.
@@ -33,9 +35,19 @@ fn compare(pull: &PullServer, query: &str, recorded: f64) -> bool {
     same
 }
 
+/// The value the service exposes for the unlabelled sample `name`, if it has one (the
+/// process families exist on Linux only).
+fn exposed_value(demo: &DemoMetrics, name: &str) -> Option<f64> {
+    let text = demo.registry.encode_to_string(Format::Text).ok()?;
+    Parser::new(text.as_bytes(), Format::Text).find_map(|entry| match entry {
+        Ok(Entry::Sample(sample)) if sample.name == name => Some(sample.value),
+        _ => None,
+    })
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let demo = match DemoMetrics::new() {
+    let demo = match DemoMetrics::with_process_metrics() {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("registering the demo metrics failed: {e}");
@@ -121,6 +133,12 @@ async fn main() -> ExitCode {
         demo.temperature.get(),
     );
     all_same &= compare(&pull, "demo_phase{demo_phase=\"serving\"}", 1.0);
+    // The process families: ones that do not change while the service runs.
+    for name in ["process_start_time_seconds", "process_max_fds"] {
+        if let Some(recorded) = exposed_value(&demo, name) {
+            all_same &= compare(&pull, &format!("{name}{{job=\"demo\"}}"), recorded);
+        }
+    }
     if let Ok(QueryValue::Vector(p)) = pull
         .query("histogram_quantile(0.9, demo_http_request_duration_seconds_bucket{method=\"GET\"})")
     {

@@ -35,7 +35,7 @@ async fn main() -> ExitCode {
             }
         }
     }
-    let demo = match DemoMetrics::new() {
+    let demo = match DemoMetrics::with_process_metrics() {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("registering the demo metrics failed: {e}");

@@ -140,6 +140,7 @@ pub mod http;
 pub mod labels;
 mod metrics;
 pub mod parse;
+pub mod process;
 #[cfg(feature = "pull")]
 pub mod pull;
 mod registry;
