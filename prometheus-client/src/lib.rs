@@ -143,6 +143,8 @@ pub mod parse;
 pub mod process;
 #[cfg(feature = "pull")]
 pub mod pull;
+#[cfg(feature = "push")]
+pub mod push;
 mod registry;
 mod sync;
 

@@ -8,4 +8,5 @@ pub mod http;
 pub mod node_exporter;
 pub mod prometheus;
 pub mod pull;
+pub mod pushgateway;
 pub mod tls;
