@@ -154,6 +154,47 @@ pub const fn is_valid_label_name(name: &str) -> bool {
     true
 }
 
+/// `name` made into a valid metric name: each character outside `[a-zA-Z0-9_:]` becomes
+/// `_`, and a name that would start with a digit (or be empty) gets a leading `_`. For names
+/// from systems with other rules (the `metrics` crate's `http.requests`).
+///
+/// ```
+/// use prometheus_client::desc::sanitize_metric_name;
+/// assert_eq!(sanitize_metric_name("http.requests-total"), "http_requests_total");
+/// assert_eq!(sanitize_metric_name("5xx"), "_5xx");
+/// assert_eq!(sanitize_metric_name("ok:rate"), "ok:rate");
+/// ```
+pub fn sanitize_metric_name(name: &str) -> String {
+    sanitize(name, is_metric_name_start, is_metric_name_char)
+}
+
+/// `name` made into a valid label name, as [`sanitize_metric_name`] does with `[a-zA-Z0-9_]`.
+///
+/// ```
+/// use prometheus_client::desc::sanitize_label_name;
+/// assert_eq!(sanitize_label_name("http.method"), "http_method");
+/// assert_eq!(sanitize_label_name("a:b"), "a_b");
+/// assert_eq!(sanitize_label_name(""), "_");
+/// ```
+pub fn sanitize_label_name(name: &str) -> String {
+    sanitize(name, is_label_name_start, is_label_name_char)
+}
+
+fn sanitize(name: &str, start: fn(u8) -> bool, rest: fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(name.len() + 1);
+    if !name.bytes().next().is_some_and(start) {
+        out.push('_');
+    }
+    out.extend(name.chars().map(|c| {
+        if u8::try_from(c).is_ok_and(rest) {
+            c
+        } else {
+            '_'
+        }
+    }));
+    out
+}
+
 /// Whether `unit` is a valid unit: `[a-zA-Z0-9_:]+`, the characters of a metric name (the
 /// unit becomes the name's suffix).
 ///

@@ -135,6 +135,8 @@ mod collector;
 mod derive_support;
 pub mod desc;
 pub mod encoding;
+#[cfg(feature = "metrics")]
+pub mod facade;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod labels;
