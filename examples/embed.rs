@@ -1,16 +1,19 @@
-//! Mounts the metrics handler on a route of an existing axum application.
+//! Mounts the metrics handler on a route of an existing axum application, and records the
+//! application's requests (by method, matched route and status), latency and in-flight
+//! requests with the tower layer.
 //!
 //! ```text
 //! cargo run --example embed -- [--listen 127.0.0.1:3000]
-//! curl http://127.0.0.1:3000/hello && curl http://127.0.0.1:3000/internal/metrics
+//! curl http://127.0.0.1:3000/hello/world && curl http://127.0.0.1:3000/internal/metrics
 //! ```
 
 use std::process::ExitCode;
 
-use axum::extract::Request;
+use axum::extract::{Path, Request};
 use axum::routing::get;
 use axum::Router;
 use prometheus_client::http::MetricsService;
+use prometheus_client::middleware::HttpMetricsLayer;
 use prometheus_client::{Counter, Registry};
 
 #[tokio::main]
@@ -31,13 +34,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let http_metrics = match HttpMetricsLayer::builder().register(&registry) {
+        Ok(layer) => layer,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let metrics = MetricsService::new(registry);
     let app = Router::new()
         .route(
-            "/hello",
-            get(move || async move {
+            "/hello/{name}",
+            get(move |Path(name): Path<String>| async move {
                 hellos.inc();
-                "hello\n"
+                format!("hello {name}\n")
             }),
         )
         .route(
@@ -46,7 +56,8 @@ async fn main() -> ExitCode {
                 let metrics = metrics.clone();
                 async move { metrics.handle(request).await }
             }),
-        );
+        )
+        .layer(http_metrics);
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -55,7 +66,7 @@ async fn main() -> ExitCode {
         }
     };
     if let Ok(addr) = listener.local_addr() {
-        println!("serving http://{addr}/hello and http://{addr}/internal/metrics");
+        println!("serving http://{addr}/hello/world and http://{addr}/internal/metrics");
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -141,6 +141,8 @@ pub mod facade;
 pub mod http;
 pub mod labels;
 mod metrics;
+#[cfg(feature = "tower")]
+pub mod middleware;
 pub mod parse;
 pub mod process;
 #[cfg(feature = "pull")]
