@@ -133,6 +133,21 @@ fn family_lookup(c: &mut Criterion) {
             ours.with(&[a, x], |c| c.inc())
         })
     });
+    // The same family bounded to 1,000 children and idle expiry: lookups of existing
+    // children take the same path.
+    let limited = ours::Labeled::new(["a", "b"])
+        .with_max_children(1000, prometheus_client::Overflow::Refuse)
+        .with_idle_expiry(std::time::Duration::from_secs(600));
+    for (a, b) in pairs.iter() {
+        limited.get_or_create(&[*a, *b]);
+    }
+    let mut next = cycle(&pairs);
+    g.bench_function("ours_with_child_limit", |b| {
+        b.iter(|| {
+            let (a, x) = next();
+            limited.with(&[a, x], |c| c.inc())
+        })
+    });
     // The lookup that returns a handle: an `Arc` clone and drop more than `with`.
     let mut next = cycle(&pairs);
     g.bench_function("ours_get_or_create", |b| {

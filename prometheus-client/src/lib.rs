@@ -157,6 +157,7 @@ pub use derive_support::{Global, Metrics};
 pub use desc::MetricType;
 pub use labels::{LabelError, LabelSet, LabelValue};
 pub use metrics::buckets::{BucketError, Buckets, DEFAULT_BUCKETS};
+pub use metrics::child_limits::Overflow;
 pub use metrics::constant::{ConstHistogram, ConstMetricError, ConstSummary};
 pub use metrics::counter::{Counter, NegativeIncrement};
 pub use metrics::exemplar::{Exemplar, ExemplarError, MAX_EXEMPLAR_CHARS};

@@ -14,7 +14,7 @@ use crate::collector::{CollectError, Collected, CollectedFamilies, Collector};
 use crate::desc::{check_label_name, is_valid_metric_name, is_valid_unit, LabelNameError};
 use crate::encoding::{self, escape_label_value, Format, MetricEncoder};
 use crate::metrics::ChildLabels;
-use crate::{Metric, MetricType};
+use crate::{Counter, Family, Metric, MetricType};
 
 /// Metric families by name, ready to be rendered.
 ///
@@ -63,6 +63,9 @@ struct Families {
     /// Whether counters, histograms and summaries keep their creation time and OpenMetrics
     /// shows it as `_created`.
     created_timestamps: bool,
+    /// The registry's own count of what families with a child limit refused, by family,
+    /// registered with the first such family.
+    refused_children: Option<Family<[String; 1], Counter>>,
 }
 
 struct FamilyEntry {
@@ -387,7 +390,22 @@ impl Registry {
         if families.created_timestamps {
             prepared.metric.start_created_timestamp();
         }
-        families.insert(prepared)
+        let limited = prepared
+            .metric
+            .limits_children()
+            .then(|| prepared.name.clone());
+        families.insert(prepared)?;
+        if let Some(name) = limited {
+            let refused = families.refused_children().get_or_create(&[name.as_str()]);
+            if let Some(registration) = families
+                .by_name
+                .get(&name)
+                .and_then(|f| f.registrations.iter().last())
+            {
+                registration.metric.count_refused_children_in(refused);
+            }
+        }
+        Ok(())
     }
 
     /// Removes what this view registered as `name` (the family name as exposed, such as
@@ -416,7 +434,13 @@ impl Registry {
         else {
             return false;
         };
-        families.remove(&key, &self.const_labels)
+        let removed = families.remove(&key, &self.const_labels);
+        if !families.by_name.contains_key(&key) {
+            if let Some(refused) = &families.refused_children {
+                refused.remove(&[key.as_str()]);
+            }
+        }
+        removed
     }
 
     /// Adds a collector, called on every scrape. Its families get this view's prefix and
@@ -558,7 +582,32 @@ fn prepare(
     })
 }
 
+/// The name of the registry's own family counting refused children.
+const REFUSED_CHILDREN: &str = "prometheus_client_family_children_refused";
+
 impl Families {
+    /// The registry's count of refused children, registered on first use (unexported when
+    /// a user took its name first: refusals are still counted by each family).
+    fn refused_children(&mut self) -> Family<[String; 1], Counter> {
+        if let Some(family) = &self.refused_children {
+            return family.clone();
+        }
+        let family = Family::new(["family"]);
+        let prepared = prepare(
+            REFUSED_CHILDREN,
+            "Label sets refused by families with a child limit, by family.",
+            None,
+            &[],
+            Box::new(family.clone()),
+        );
+        if let Ok(prepared) = prepared {
+            // Taken by a family of the user's: the count stays unexported.
+            let _ = self.insert(prepared);
+        }
+        self.refused_children = Some(family.clone());
+        family
+    }
+
     /// Adds a prepared registration, merging it into a family of the same name when they
     /// agree on type, help, unit and label names.
     fn insert(&mut self, p: Prepared) -> Result<(), RegisterError> {

@@ -23,17 +23,19 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
 
+use super::child_limits::{Admission, ChildLimits, Overflow};
 use super::recent_children::RecentChildren;
 use super::{Metric, TypedMetric};
-use crate::encoding::MetricEncoder;
+use crate::encoding::{escape_label_value, MetricEncoder};
 use crate::labels::{self, render, LabelError, LabelSet, LabelShape};
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
-use crate::MetricType;
+use crate::{Counter, MetricType};
 
 /// Metrics of one type told apart by labels, such as requests by method and status.
 ///
@@ -81,6 +83,7 @@ struct Inner<L, M: Send> {
     hasher: foldhash::fast::RandomState,
     constructor: Box<Constructor<M>>,
     rejected: AtomicU64,
+    limits: ChildLimits<M>,
     /// Whether each new child starts keeping its creation time (the family was registered
     /// where created timestamps are exposed).
     track_created: AtomicBool,
@@ -88,10 +91,30 @@ struct Inner<L, M: Send> {
     labels: PhantomData<fn() -> L>,
 }
 
-/// One child in the map: its rendered labels and its metric (a handle, cloned into the list).
+/// One child in the map: its rendered labels, its metric (a handle, cloned into the list),
+/// and the sweep number it was last looked up in (see `child_limits.rs`).
 struct Child<M> {
     rendered: Arc<str>,
     metric: M,
+    last_used: AtomicU64,
+}
+
+impl<M> Child<M> {
+    fn new(rendered: Arc<str>, metric: M, stamp: u64) -> Self {
+        Child {
+            rendered,
+            metric,
+            last_used: AtomicU64::new(stamp),
+        }
+    }
+
+    /// Stamps the child as used in sweep `stamp` (a write only once a sweep).
+    #[inline]
+    fn touch(&self, stamp: u64) {
+        if self.last_used.load(Ordering::Relaxed) != stamp {
+            self.last_used.store(stamp, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The children whose labels share one hash: almost always exactly one.
@@ -110,6 +133,17 @@ impl<M> Slot<M> {
 
     fn find(&self, is_it: impl Fn(&Child<M>) -> bool) -> Option<&Child<M>> {
         self.children().iter().find(|c| is_it(c))
+    }
+
+    /// Keeps the children `keep` says to keep; says whether the slot is now empty.
+    fn retain(&mut self, mut keep: impl FnMut(&Child<M>) -> bool) -> bool {
+        match self {
+            Slot::One(c) => !keep(c),
+            Slot::Many(cs) => {
+                cs.retain(|c| keep(c));
+                cs.is_empty()
+            }
+        }
     }
 
     fn push(&mut self, child: Child<M>) {
@@ -273,6 +307,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 hasher: foldhash::fast::RandomState::default(),
                 constructor: Box::new(constructor),
                 rejected: AtomicU64::new(0),
+                limits: ChildLimits::new(),
                 track_created: AtomicBool::new(false),
                 labels: PhantomData,
             }),
@@ -394,7 +429,10 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         let existing = self.inner.lookup.get(&hash).and_then(|slot| {
             let names = &self.inner.label_names;
             slot.find(|c| labels::matches(labels, names, c.rendered.as_bytes()))
-                .map(|c| c.metric.clone())
+                .map(|c| {
+                    c.touch(self.inner.limits.stamp());
+                    c.metric.clone()
+                })
         });
         let metric = match existing {
             Some(metric) => {
@@ -402,19 +440,25 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 metric
             }
             None => match self.create(hash, labels) {
-                Ok(metric) => metric,
+                Ok(Some(metric)) => metric,
+                Ok(None) => {
+                    let limits = &self.inner.limits;
+                    return Ok(f(limits.refuse(|| (self.inner.constructor)())));
+                }
                 Err(e) => return Err((e, f)),
             },
         };
         Ok(f(&metric))
     }
 
+    /// The child for `labels`, created; `None` where the family's child limit refuses it.
     #[cold]
     fn create<Q: LabelSet<Owned = L> + ?Sized>(
         &self,
         hash: u64,
         labels: &Q,
-    ) -> Result<M, LabelError> {
+    ) -> Result<Option<M>, LabelError> {
+        self.sweep_if_due();
         let buffer = RENDER_BUFFER.take();
         let rendered = render(labels, &self.inner.label_names, M::TYPE, buffer)?;
         let found = self.create_rendered(hash, &rendered);
@@ -423,33 +467,99 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     }
 
     /// The child with these rendered labels, created unless another thread (or a lookup the
-    /// matcher could not settle, such as a named set of over 64 labels) got there first.
-    fn create_rendered(&self, hash: u64, rendered: &str) -> M {
+    /// matcher could not settle, such as a named set of over 64 labels) got there first, or
+    /// the overflow child or `None` when the child limit is reached.
+    fn create_rendered(&self, hash: u64, rendered: &str) -> Option<M> {
         let mut entry = self.inner.lookup.entry(hash);
         if let Entry::Occupied(occupied) = &mut entry {
             if let Some(child) = occupied.get().find(|c| &*c.rendered == rendered) {
-                return child.metric.clone();
+                return Some(child.metric.clone());
             }
         }
-        let child = Child {
-            rendered: Arc::from(rendered),
-            metric: (self.inner.constructor)(),
-        };
-        if self.inner.track_created.load(Ordering::Relaxed) {
-            child.metric.start_created_timestamp();
+        let limits = &self.inner.limits;
+        let mut ordered = self.inner.ordered.write();
+        if limits.is_capped() {
+            let overflow = limits.overflow.get();
+            let children = ordered.len() - usize::from(overflow.is_some());
+            if let Some((overflow_labels, metric)) = overflow {
+                if **overflow_labels == *rendered {
+                    return Some(metric.clone());
+                }
+            }
+            match limits.admit(children, |value| self.overflow_labels(value)) {
+                Admission::Create => {}
+                Admission::Refuse => return None,
+                Admission::Fold(overflow_labels) => {
+                    let (_, metric) = limits.overflow.get_or_init(|| {
+                        let metric = self.new_child_metric();
+                        ordered.push(Arc::clone(&overflow_labels), metric.clone());
+                        (overflow_labels, metric)
+                    });
+                    return Some(metric.clone());
+                }
+            }
         }
+        let child = Child::new(Arc::from(rendered), self.new_child_metric(), limits.stamp());
         let metric = child.metric.clone();
-        self.inner
-            .ordered
-            .write()
-            .push(Arc::clone(&child.rendered), child.metric.clone());
+        ordered.push(Arc::clone(&child.rendered), child.metric.clone());
+        drop(ordered);
         match entry {
             Entry::Occupied(mut occupied) => occupied.get_mut().push(child),
             Entry::Vacant(vacant) => {
                 vacant.insert(Slot::One(child));
             }
         }
+        Some(metric)
+    }
+
+    fn new_child_metric(&self) -> M {
+        let metric = (self.inner.constructor)();
+        if self.inner.track_created.load(Ordering::Relaxed) {
+            metric.start_created_timestamp();
+        }
         metric
+    }
+
+    /// The overflow child's labels: every declared label with `value`, or `overflow="value"`
+    /// for named label sets.
+    fn overflow_labels(&self, value: &str) -> Arc<str> {
+        let mut rendered = String::new();
+        let overflow_name: &[Box<str>] = &["overflow".into()];
+        let names = match &*self.inner.label_names {
+            [] => overflow_name,
+            names => names,
+        };
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                rendered.push(',');
+            }
+            rendered.push_str(name);
+            rendered.push_str("=\"");
+            escape_label_value(&mut rendered, value);
+            rendered.push('"');
+        }
+        Arc::from(rendered)
+    }
+
+    /// Removes the children idle for the idle time, if a sweep is due (see
+    /// `child_limits.rs`); every sweep makes the next lookups stamp their children.
+    fn sweep_if_due(&self) {
+        let Some(sweep) = self.inner.limits.sweep_due() else {
+            return;
+        };
+        if let Some(idle_up_to) = sweep.idle_up_to {
+            self.inner.lookup.retain(|_, slot| {
+                let empty = slot.retain(|c| {
+                    let idle = c.last_used.load(Ordering::Relaxed) <= idle_up_to;
+                    if idle {
+                        self.inner.ordered.write().remove(&c.rendered);
+                    }
+                    !idle
+                });
+                !empty
+            });
+        }
+        self.inner.recent.invalidate();
     }
 
     /// Removes the child for `labels`; says whether there was one. Handles already given out
@@ -504,6 +614,63 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     pub fn rejected(&self) -> u64 {
         self.inner.rejected.load(Ordering::Relaxed)
     }
+
+    /// Bounds the family to `max` children: a new label set beyond them is refused or
+    /// folded into an overflow child, as `overflow` says. Lookups of existing children cost
+    /// what they did; the check runs only when a child would be created. Set it before the
+    /// family is registered (the registry then counts refusals in
+    /// `prometheus_client_family_children_refused_total{family="<name>"}`); a second call
+    /// changes nothing.
+    ///
+    /// ```
+    /// use prometheus_client::{Counter, Family, Overflow, Registry, encoding::Format};
+    ///
+    /// let registry = Registry::new();
+    /// let by_path = registry.register(
+    ///     "requests", "Requests by path.",
+    ///     Family::<[String; 1], Counter>::new(["path"]).with_max_children(2, Overflow::Refuse),
+    /// )?;
+    /// for path in ["/a", "/b", "/c", "/d"] {
+    ///     by_path.with(&[path], Counter::inc);
+    /// }
+    /// assert_eq!(by_path.len(), 2);
+    /// assert_eq!(by_path.refused(), 2);
+    /// let text = registry.encode_to_string(Format::Text)?;
+    /// assert!(text.contains("prometheus_client_family_children_refused_total{family=\"requests\"} 2\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_children(self, max: usize, overflow: Overflow) -> Self {
+        self.inner.limits.set_cap(max, overflow);
+        self
+    }
+
+    /// Removes children not looked up through the family ([`with`](Self::with),
+    /// [`get_or_create`](Self::get_or_create)) for `idle`: they are gone between `idle` and
+    /// twice `idle` after their last lookup, found at scrapes and when children are created.
+    /// A handle kept and updated directly does not count as a lookup; its child may expire
+    /// while the handle keeps working unexported, as after [`remove`](Self::remove). An
+    /// update racing with the removal of an idle child may be lost with it. Set it before
+    /// sharing the family; a second call changes nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_client::{Counter, Family};
+    ///
+    /// let sessions = Family::<[String; 1], Counter>::new(["session"])
+    ///     .with_idle_expiry(Duration::from_secs(15 * 60));
+    /// sessions.with(&["f81d4fae"], Counter::inc);
+    /// ```
+    #[must_use]
+    pub fn with_idle_expiry(self, idle: Duration) -> Self {
+        self.inner.limits.set_expiry(idle);
+        self
+    }
+
+    /// How many lookups the child limit refused ([`Overflow::Refuse`]).
+    pub fn refused(&self) -> u64 {
+        self.inner.limits.refused()
+    }
 }
 
 impl<M: TypedMetric> Family<Vec<String>, M> {
@@ -556,6 +723,7 @@ impl<L: LabelSet<Owned = L> + Send + Sync + 'static, M: TypedMetric> Metric for 
     }
 
     fn encode(&self, encoder: &mut MetricEncoder<'_>) {
+        self.sweep_if_due();
         let ordered = self.inner.ordered.upgradable_read();
         let ordered = if ordered.is_tidy() {
             RwLockUpgradableReadGuard::downgrade(ordered)
@@ -569,6 +737,14 @@ impl<L: LabelSet<Owned = L> + Send + Sync + 'static, M: TypedMetric> Metric for 
                 .metric
                 .encode(&mut encoder.with_labels(&child.rendered));
         }
+    }
+
+    fn limits_children(&self) -> bool {
+        self.inner.limits.is_capped()
+    }
+
+    fn count_refused_children_in(&self, refused: Counter) {
+        self.inner.limits.count_refusals_in(refused);
     }
 
     fn start_created_timestamp(&self) {
@@ -679,11 +855,117 @@ mod tests {
     }
 
     #[test]
+    fn the_child_limit_holds_under_racing_threads() {
+        let family =
+            Family::<[String; 1], Counter>::new(["v"]).with_max_children(1000, Overflow::Refuse);
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let family = &family;
+                scope.spawn(move || {
+                    for i in 0..2000 {
+                        family.with(&[format!("{t}-{i}")], Counter::inc);
+                    }
+                });
+            }
+        });
+        assert_eq!(family.len(), 1000);
+        assert_eq!(family.refused(), 8 * 2000 - 1000);
+        let exported: u64 = family
+            .inner
+            .ordered
+            .read()
+            .iter()
+            .map(|c| c.metric.get())
+            .sum();
+        assert_eq!(exported, 1000, "only the admitted children's own updates");
+    }
+
+    #[test]
+    fn existing_children_keep_working_at_the_limit() {
+        let family =
+            Family::<[String; 1], Counter>::new(["v"]).with_max_children(2, Overflow::Refuse);
+        family.with(&["a"], Counter::inc);
+        family.with(&["b"], Counter::inc);
+        family.with(&["c"], Counter::inc);
+        family.with(&["a"], Counter::inc);
+        assert_eq!(family.with(&["a"], Counter::get), 2);
+        assert_eq!(family.refused(), 1);
+        // Room again after a removal.
+        assert!(family.remove(&["b"]));
+        family.with(&["c"], Counter::inc);
+        assert_eq!(family.with(&["c"], Counter::get), 1);
+    }
+
+    #[test]
+    fn overflow_folds_into_one_child_with_escaped_labels() {
+        let family = Family::<[String; 2], Counter>::new(["a", "b"])
+            .with_max_children(1, Overflow::FoldInto("x\"y".into()));
+        family.with(&["1", "1"], Counter::inc);
+        family.with(&["2", "2"], Counter::inc);
+        family.with(&["3", "3"], |c| c.inc_by(5));
+        let rendered: Vec<(String, u64)> = family
+            .inner
+            .ordered
+            .read()
+            .iter()
+            .map(|c| (c.rendered.to_string(), c.metric.get()))
+            .collect();
+        assert_eq!(
+            rendered,
+            [
+                ("a=\"1\",b=\"1\"".to_owned(), 1),
+                ("a=\"x\\\"y\",b=\"x\\\"y\"".to_owned(), 6)
+            ]
+        );
+        let named = Family::<Vec<(String, String)>, Counter>::default()
+            .with_max_children(0, Overflow::FoldInto("other".into()));
+        named.with(&[("user", "ann")], Counter::inc);
+        let rendered = named
+            .inner
+            .ordered
+            .read()
+            .iter()
+            .next()
+            .map(|c| c.rendered.to_string());
+        assert_eq!(rendered.as_deref(), Some("overflow=\"other\""));
+    }
+
+    #[test]
+    fn idle_children_expire_and_used_ones_stay() {
+        let idle = std::time::Duration::from_millis(60);
+        let family = Family::<[String; 1], Counter>::new(["v"]).with_idle_expiry(idle);
+        let created = std::time::Instant::now();
+        family.with(&["idle"], Counter::inc);
+        let mut encoded = String::new();
+        for _ in 0..200 {
+            family.with(&["busy"], Counter::inc);
+            // A scrape: sweeps when due.
+            let mut out = Vec::new();
+            family.encode(&mut MetricEncoder::new(
+                &mut out,
+                crate::encoding::Format::Text,
+                "f",
+                "",
+                false,
+            ));
+            encoded = String::from_utf8(out).expect("utf-8");
+            if !encoded.contains("idle") {
+                break;
+            }
+            std::thread::sleep(idle / 4);
+        }
+        assert!(!encoded.contains("idle"), "never expired: {encoded}");
+        assert!(
+            created.elapsed() >= idle,
+            "expired before it was idle long enough"
+        );
+        assert!(encoded.contains("v=\"busy\""), "{encoded}");
+        assert_eq!(family.len(), 1);
+    }
+
+    #[test]
     fn colliding_hashes_keep_children_apart() {
-        let child = |rendered: &str| Child {
-            rendered: Arc::from(rendered),
-            metric: Counter::new(),
-        };
+        let child = |rendered: &str| Child::new(Arc::from(rendered), Counter::new(), 0);
         let mut slot = Slot::One(child("k=\"a\""));
         slot.push(child("k=\"b\""));
         let names: &[Box<str>] = &["k".into()];

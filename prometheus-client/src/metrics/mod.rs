@@ -1,6 +1,7 @@
 //! The metric types. One file a type; [`Metric`] is what the registry needs from each.
 
 pub(crate) mod buckets;
+pub(crate) mod child_limits;
 pub(crate) mod constant;
 pub(crate) mod counter;
 pub(crate) mod created;
@@ -68,6 +69,15 @@ pub trait Metric: Send + Sync + 'static {
     /// calls it when the metric is registered; metrics without a `_created` sample (gauges,
     /// infos, statesets) ignore it.
     fn start_created_timestamp(&self) {}
+    /// Whether this metric may refuse children: a [`Family`](crate::Family) with a child
+    /// limit. The registry then calls [`count_refused_children_in`](Self::count_refused_children_in)
+    /// when it is registered.
+    fn limits_children(&self) -> bool {
+        false
+    }
+    /// Counts refused children in `refused` too: the registry's
+    /// `prometheus_client_family_children_refused_total` child for this family's name.
+    fn count_refused_children_in(&self, _refused: crate::Counter) {}
 }
 
 /// A metric whose type is known without an instance, as a [`Family`](crate::Family) needs
