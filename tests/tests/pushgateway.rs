@@ -197,9 +197,17 @@ async fn pushed_values_read_back_from_the_gateway() {
         .expect("valid");
     other.push(&job.registry).await.expect("pushed");
 
-    // DELETE removes the group, and only it.
+    // DELETE removes the group, and only it. The gateway answers a DELETE (202 Accepted)
+    // before it applies it, so its `/metrics` may show the group a moment longer.
     pusher.delete().await.expect("deleted");
-    let samples = gateway_samples(&gateway).await;
+    let mut samples = gateway_samples(&gateway).await;
+    for _ in 0..50 {
+        if value(&samples, "backup_rows_total", &with(&[])).is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        samples = gateway_samples(&gateway).await;
+    }
     assert_eq!(value(&samples, "backup_rows_total", &with(&[])), None);
     assert_eq!(
         value(
