@@ -8,7 +8,7 @@
 //! more sweeps old was not used since before the sweep two back, so for at least the idle
 //! time; the sweep removes it. Nothing compares values or reads a clock on the lookup path.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -41,11 +41,11 @@ pub enum Overflow {
 }
 
 /// What a lookup that would create a child gets.
-pub(super) enum Admission {
+pub(super) enum Admission<'a> {
     /// Room for one more child.
     Create,
-    /// No room: the overflow child's rendered labels.
-    Fold(Arc<str>),
+    /// No room: the overflow child, whose labels all have this value.
+    Fold(&'a str),
     /// No room, and no overflow child.
     Refuse,
 }
@@ -61,8 +61,6 @@ pub(super) struct ChildLimits<M> {
     refused_counter: OnceLock<Counter>,
     /// What refused lookups update: one metric, exported nowhere.
     detached: OnceLock<M>,
-    /// The overflow child, once made.
-    pub(super) overflow: OnceLock<(Arc<str>, M)>,
 }
 
 /// A sweep under way.
@@ -86,23 +84,20 @@ impl<M> ChildLimits<M> {
             refused: AtomicU64::new(0),
             refused_counter: OnceLock::new(),
             detached: OnceLock::new(),
-            overflow: OnceLock::new(),
         }
     }
 
-    /// Sets the cap; says whether it was not set before.
-    pub(super) fn set_cap(&self, max: usize, overflow: Overflow) -> bool {
-        self.cap.set((max, overflow)).is_ok()
+    /// Sets the cap, unless it was set before.
+    pub(super) fn set_cap(&self, max: usize, overflow: Overflow) {
+        let _ = self.cap.set((max, overflow));
     }
 
-    /// Sets the idle time; says whether it was not set before.
-    pub(super) fn set_expiry(&self, idle: Duration) -> bool {
-        self.expiry
-            .set(Expiry {
-                idle,
-                last_sweep: Mutex::new(Instant::now()),
-            })
-            .is_ok()
+    /// Sets the idle time, unless it was set before.
+    pub(super) fn set_expiry(&self, idle: Duration) {
+        let _ = self.expiry.set(Expiry {
+            idle,
+            last_sweep: Mutex::new(Instant::now()),
+        });
     }
 
     pub(super) fn is_capped(&self) -> bool {
@@ -116,20 +111,12 @@ impl<M> ChildLimits<M> {
     }
 
     /// Whether a family with `children` children (the overflow child not counted) may make
-    /// another, and if not, what instead; `render_overflow` renders the overflow child's
-    /// labels the first time they are needed.
-    pub(super) fn admit(
-        &self,
-        children: usize,
-        render_overflow: impl FnOnce(&str) -> Arc<str>,
-    ) -> Admission {
+    /// another, and if not, what instead.
+    pub(super) fn admit(&self, children: usize) -> Admission<'_> {
         match self.cap.get() {
             Some((max, overflow)) if children >= *max => match overflow {
                 Overflow::Refuse => Admission::Refuse,
-                Overflow::FoldInto(value) => match self.overflow.get() {
-                    Some((rendered, _)) => Admission::Fold(Arc::clone(rendered)),
-                    None => Admission::Fold(render_overflow(value)),
-                },
+                Overflow::FoldInto(value) => Admission::Fold(value),
             },
             _ => Admission::Create,
         }

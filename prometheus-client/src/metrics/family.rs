@@ -183,6 +183,9 @@ struct Ordered<M> {
     sorted: usize,
     /// How many children are marked removed.
     removed: usize,
+    /// The overflow child of a family with a child limit, once made (also in `children`;
+    /// not in the lookup map).
+    overflow: Option<(Arc<str>, M)>,
 }
 
 struct Listed<M> {
@@ -303,6 +306,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                     children: Vec::new(),
                     sorted: 0,
                     removed: 0,
+                    overflow: None,
                 }),
                 hasher: foldhash::fast::RandomState::default(),
                 constructor: Box::new(constructor),
@@ -479,23 +483,23 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         let limits = &self.inner.limits;
         let mut ordered = self.inner.ordered.write();
         if limits.is_capped() {
-            let overflow = limits.overflow.get();
-            let children = ordered.len() - usize::from(overflow.is_some());
-            if let Some((overflow_labels, metric)) = overflow {
+            if let Some((overflow_labels, metric)) = &ordered.overflow {
                 if **overflow_labels == *rendered {
                     return Some(metric.clone());
                 }
             }
-            match limits.admit(children, |value| self.overflow_labels(value)) {
+            let children = ordered.len() - usize::from(ordered.overflow.is_some());
+            match limits.admit(children) {
                 Admission::Create => {}
                 Admission::Refuse => return None,
-                Admission::Fold(overflow_labels) => {
-                    let (_, metric) = limits.overflow.get_or_init(|| {
+                Admission::Fold(value) => {
+                    if ordered.overflow.is_none() {
+                        let overflow_labels = self.overflow_labels(value);
                         let metric = self.new_child_metric();
                         ordered.push(Arc::clone(&overflow_labels), metric.clone());
-                        (overflow_labels, metric)
-                    });
-                    return Some(metric.clone());
+                        ordered.overflow = Some((overflow_labels, metric));
+                    }
+                    return ordered.overflow.as_ref().map(|(_, metric)| metric.clone());
                 }
             }
         }
@@ -597,6 +601,11 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
                 true
             });
         }
+        let mut ordered = self.inner.ordered.write();
+        if let Some((overflow_labels, _)) = ordered.overflow.take() {
+            ordered.remove(&overflow_labels);
+        }
+        drop(ordered);
         self.inner.recent.invalidate();
     }
 
@@ -917,6 +926,11 @@ mod tests {
                 ("a=\"x\\\"y\",b=\"x\\\"y\"".to_owned(), 6)
             ]
         );
+        family.clear();
+        assert!(family.is_empty());
+        family.with(&["4", "4"], Counter::inc);
+        family.with(&["5", "5"], Counter::inc);
+        assert_eq!(family.len(), 2, "a new overflow child after clear");
         let named = Family::<Vec<(String, String)>, Counter>::default()
             .with_max_children(0, Overflow::FoldInto("other".into()));
         named.with(&[("user", "ann")], Counter::inc);
