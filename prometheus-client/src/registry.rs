@@ -771,6 +771,27 @@ impl FamilyEntry {
     }
 
     fn encode(&self, name: &str, format: Format, created: bool, out: &mut Vec<u8>) {
+        #[cfg(feature = "protobuf")]
+        if format == Format::Protobuf {
+            let mut builder = encoding::protobuf::FamilyBuilder::new(
+                name,
+                &self.help,
+                self.unit.as_deref(),
+                self.metric_type,
+            );
+            for registration in &self.registrations {
+                let mut encoder = MetricEncoder::for_protobuf(
+                    out,
+                    &mut builder,
+                    name,
+                    &registration.rendered_const_labels,
+                    created,
+                );
+                registration.metric.encode(&mut encoder);
+            }
+            builder.finish(out);
+            return;
+        }
         encoding::write_family_header(
             out,
             format,

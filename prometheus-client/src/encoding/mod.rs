@@ -9,6 +9,8 @@ mod escape;
 mod negotiate;
 mod number;
 mod openmetrics;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 mod text;
 mod value;
 
@@ -52,6 +54,10 @@ pub enum Format {
     Text,
     /// OpenMetrics text, version 1.0.0.
     OpenMetrics,
+    /// Length-delimited `io.prometheus.client.MetricFamily` protobuf messages, as
+    /// client_golang writes them (feature `protobuf`); see [`protobuf`].
+    #[cfg(feature = "protobuf")]
+    Protobuf,
 }
 
 impl Format {
@@ -60,6 +66,8 @@ impl Format {
         match self {
             Format::Text => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            #[cfg(feature = "protobuf")]
+            Format::Protobuf => protobuf::CONTENT_TYPE,
         }
     }
 }
@@ -76,6 +84,9 @@ pub(crate) fn write_family_header(
     match format {
         Format::Text => text::write_family_header(out, name, help, metric_type),
         Format::OpenMetrics => openmetrics::write_family_header(out, name, help, unit, metric_type),
+        // Each family is one message, written whole by the registry.
+        #[cfg(feature = "protobuf")]
+        Format::Protobuf => {}
     }
 }
 
@@ -126,8 +137,12 @@ pub struct MetricEncoder<'a> {
     labels: &'a str,
     /// The timestamp every sample gets, in milliseconds since the Unix epoch.
     timestamp_ms: Option<i64>,
-    /// Whether `_created` samples are written (a registry's choice; OpenMetrics only).
+    /// Whether `_created` samples are written (a registry's choice; OpenMetrics and
+    /// protobuf only).
     created: bool,
+    /// Where samples go instead of `out` in the protobuf format.
+    #[cfg(feature = "protobuf")]
+    proto: Option<&'a mut protobuf::FamilyBuilder>,
 }
 
 impl<'a> MetricEncoder<'a> {
@@ -146,12 +161,34 @@ impl<'a> MetricEncoder<'a> {
             labels: "",
             timestamp_ms: None,
             created,
+            #[cfg(feature = "protobuf")]
+            proto: None,
+        }
+    }
+
+    /// An encoder that files samples into `builder` (the protobuf format).
+    #[cfg(feature = "protobuf")]
+    pub(crate) fn for_protobuf(
+        out: &'a mut Vec<u8>,
+        builder: &'a mut protobuf::FamilyBuilder,
+        name: &'a str,
+        const_labels: &'a str,
+        created: bool,
+    ) -> Self {
+        MetricEncoder {
+            proto: Some(builder),
+            ..MetricEncoder::new(out, Format::Protobuf, name, const_labels, created)
         }
     }
 
     /// The format being written.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// Whether the format carries exemplars (OpenMetrics and protobuf; text 0.0.4 does not).
+    pub(crate) fn carries_exemplars(&self) -> bool {
+        self.format != Format::Text
     }
 
     /// An encoder for a child whose own labels are `labels` (rendered and escaped).
@@ -164,6 +201,8 @@ impl<'a> MetricEncoder<'a> {
             labels,
             timestamp_ms: self.timestamp_ms,
             created: self.created,
+            #[cfg(feature = "protobuf")]
+            proto: self.proto.as_deref_mut(),
         }
     }
 
@@ -197,6 +236,8 @@ impl<'a> MetricEncoder<'a> {
             labels: self.labels,
             timestamp_ms: Some(millis),
             created: self.created,
+            #[cfg(feature = "protobuf")]
+            proto: self.proto.as_deref_mut(),
         }
     }
 
@@ -229,6 +270,12 @@ impl<'a> MetricEncoder<'a> {
         value: Value,
         exemplar: Option<&Exemplar>,
     ) {
+        #[cfg(feature = "protobuf")]
+        if let Some(builder) = self.proto.as_deref_mut() {
+            let labels = (self.const_labels, self.labels);
+            builder.sample(labels, suffix, extra, value, self.timestamp_ms, exemplar);
+            return;
+        }
         self.write_head(suffix, extra);
         let out = &mut *self.out;
         match value {
@@ -266,6 +313,13 @@ impl<'a> MetricEncoder<'a> {
         let Some(seconds) = seconds else {
             return;
         };
+        #[cfg(feature = "protobuf")]
+        if let Some(builder) = self.proto.as_deref_mut() {
+            if self.created {
+                builder.created((self.const_labels, self.labels), seconds);
+            }
+            return;
+        }
         if !(self.created && self.format == Format::OpenMetrics) {
             return;
         }

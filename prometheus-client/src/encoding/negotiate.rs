@@ -43,6 +43,8 @@ fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
     let mut parts = range.split(';').map(str::trim);
     let media_type = parts.next().filter(|t| !t.is_empty())?;
     let mut version = None;
+    let mut proto = None;
+    let mut encoding = None;
     let mut quality = 1.0f32;
     for param in parts {
         let Some((key, value)) = param.split_once('=') else {
@@ -51,6 +53,8 @@ fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
         let value = value.trim().trim_matches('"');
         match key.trim().to_ascii_lowercase().as_str() {
             "version" => version = Some(value),
+            "proto" => proto = Some(value),
+            "encoding" => encoding = Some(value),
             "q" => {
                 quality = value
                     .parse()
@@ -64,10 +68,26 @@ fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
         matches!(version, None | Some("0.0.1" | "1.0.0")).then_some(Format::OpenMetrics)
     } else if media_type.eq_ignore_ascii_case("text/plain") {
         matches!(version, None | Some("0.0.4")).then_some(Format::Text)
+    } else if media_type.eq_ignore_ascii_case("application/vnd.google.protobuf") {
+        protobuf_format(proto, encoding)
     } else {
         None
     };
     Some((quality, format))
+}
+
+/// The protobuf format, for `proto=io.prometheus.client.MetricFamily; encoding=delimited`
+/// where the feature is on (client_golang's other encodings, text and compact-text protobuf,
+/// are debugging aids no scraper asks for).
+#[cfg(feature = "protobuf")]
+fn protobuf_format(proto: Option<&str>, encoding: Option<&str>) -> Option<Format> {
+    (proto == Some("io.prometheus.client.MetricFamily") && encoding == Some("delimited"))
+        .then_some(Format::Protobuf)
+}
+
+#[cfg(not(feature = "protobuf"))]
+fn protobuf_format(_: Option<&str>, _: Option<&str>) -> Option<Format> {
+    None
 }
 
 #[cfg(test)]
@@ -109,5 +129,20 @@ mod tests {
         for (header, want) in table {
             assert_eq!(negotiate(header), *want, "Accept: {header}");
         }
+    }
+
+    #[test]
+    fn protobuf_when_asked_first_and_built_in() {
+        // Prometheus with `--enable-feature=native-histograms`.
+        let header = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+                      encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,\
+                      text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+        #[cfg(feature = "protobuf")]
+        assert_eq!(negotiate(header), Format::Protobuf);
+        #[cfg(not(feature = "protobuf"))]
+        assert_eq!(negotiate(header), Format::OpenMetrics);
+        let other_encoding = "application/vnd.google.protobuf;\
+                              proto=io.prometheus.client.MetricFamily;encoding=text";
+        assert_eq!(negotiate(other_encoding), Format::Text);
     }
 }

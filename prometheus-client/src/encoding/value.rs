@@ -11,3 +11,15 @@ pub enum Value {
     /// A float.
     F64(f64),
 }
+
+impl Value {
+    /// The value as a float (integers beyond 2^53 rounded).
+    #[cfg(feature = "protobuf")]
+    pub(crate) fn as_f64(self) -> f64 {
+        match self {
+            Value::U64(v) => v as f64,
+            Value::I64(v) => v as f64,
+            Value::F64(v) => v,
+        }
+    }
+}

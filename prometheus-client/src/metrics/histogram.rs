@@ -234,13 +234,14 @@ pub(crate) fn encode_histogram(
     count: u64,
 ) {
     let openmetrics = encoder.format() == Format::OpenMetrics;
+    let with_exemplars = encoder.carries_exemplars();
     let mut cumulative = 0;
     for (i, n) in counts.enumerate() {
         cumulative += n;
         let le = ExtraLabel::Rendered(layout.le_label(i, openmetrics));
         let value = Value::U64(cumulative);
         match exemplars {
-            Some(slots) if openmetrics => {
+            Some(slots) if with_exemplars => {
                 slots.with(i, |exemplar| encoder.sample("_bucket", le, value, exemplar));
             }
             _ => encoder.sample("_bucket", le, value, None),

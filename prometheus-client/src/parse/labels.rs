@@ -36,6 +36,15 @@ impl<'a> Labels<'a> {
         Labels { raw, format }
     }
 
+    /// Labels rendered by this crate (`name="value",…`, escaped as both formats escape).
+    #[cfg(feature = "protobuf")]
+    pub(crate) fn parse_rendered(raw: &'a str) -> Self {
+        Labels {
+            raw,
+            format: Format::Text,
+        }
+    }
+
     /// No labels.
     pub(super) fn empty(format: Format) -> Self {
         Labels { raw: "", format }
