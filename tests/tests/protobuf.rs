@@ -6,8 +6,12 @@ use prometheus_client::encoding::protobuf::schema::{
     Bucket, Counter as PCounter, Exemplar as PExemplar, Gauge as PGauge, Histogram as PHistogram,
     LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary as PSummary, Timestamp, Untyped,
 };
+use std::time::Duration;
+
 use prometheus_client::encoding::Format;
 use prometheus_client::http::Server;
+use prometheus_client::parse::{parse_families, ParseError, ParseErrorKind, Parser};
+use prometheus_client::pull::{Config, PullServer, Target};
 use prometheus_client::{
     Buckets, Counter, Family, Gauge, Histogram, Info, Registry, StateSet, Summary, Timestamped,
     Unknown,
@@ -15,6 +19,7 @@ use prometheus_client::{
 use prost::Message;
 use tests::http::{get, TestServer};
 use tests::prometheus::Prometheus;
+use tests::pull::{job_series, latest, Answer, FakeTarget};
 
 fn decode_all(mut body: &[u8]) -> Vec<MetricFamily> {
     let mut families = Vec::new();
@@ -357,5 +362,119 @@ async fn served_when_asked_for_first_and_scraped_by_prometheus(
         assert_eq!(series.len(), 1, "{query}: {series:?}\n{}", prometheus.log());
         assert_eq!(series[0].1, want, "{query}");
     }
+    Ok(())
+}
+
+#[test]
+fn our_parser_reads_what_we_write() -> Result<(), Box<dyn std::error::Error>> {
+    let registry = registry()?;
+    let mut body = Vec::new();
+    registry.encode(Format::Protobuf, &mut body)?;
+    let from_protobuf = parse_families(&body, Format::Protobuf)?;
+    let text = registry.encode_to_string(Format::Text)?;
+    let from_text = parse_families(text.as_bytes(), Format::Text)?;
+    // Every sample the text exposition has, the protobuf one has with the same value
+    // (bucket and quantile bounds in OpenMetrics' form there, as Prometheus writes them).
+    let canonical = |labels: &[(String, String)]| -> Vec<(String, String)> {
+        labels
+            .iter()
+            .map(|(n, v)| match (n.as_str(), v.parse::<f64>()) {
+                ("le" | "quantile", Ok(f)) => (n.clone(), format!("{f:?}")),
+                _ => (n.clone(), v.clone()),
+            })
+            .collect()
+    };
+    let mut compared = 0;
+    for family in from_text.iter() {
+        for sample in &family.samples {
+            let labels = canonical(&sample.labels);
+            let found = from_protobuf
+                .iter()
+                .flat_map(|f| &f.samples)
+                .find(|s| s.name == sample.name && canonical(&s.labels) == labels)
+                .unwrap_or_else(|| panic!("{} {:?} missing", sample.name, sample.labels));
+            assert_eq!(found.value, sample.value, "{}", sample.name);
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 17, "every sample of the text exposition");
+    let latency = from_protobuf.get("latency_seconds").expect("the histogram");
+    assert_eq!(latency.help, "Request latency.");
+    assert_eq!(latency.unit, "seconds");
+
+    // A truncated body is an error that says where.
+    let error = parse_families(&body[..body.len() - 3], Format::Protobuf).expect_err("truncated");
+    assert!(matches!(error.kind, ParseErrorKind::Protobuf(_)), "{error}");
+    assert_eq!(error.line, 9, "the ninth message: {error}");
+    // A text parser given protobuf says so rather than misreading it.
+    let mut parser = Parser::new(&body, Format::Protobuf);
+    assert!(matches!(
+        parser.next(),
+        Some(Err(ParseError {
+            kind: ParseErrorKind::Protobuf(_),
+            ..
+        }))
+    ));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_server_scrapes_protobuf() -> Result<(), Box<dyn std::error::Error>> {
+    let registry = registry()?;
+    let mut body = Vec::new();
+    registry.encode(Format::Protobuf, &mut body)?;
+    let content_type = Format::Protobuf.content_type();
+    let good = FakeTarget::start({
+        let body = body.clone();
+        move |_| Answer::ok(content_type, &body)
+    })
+    .await;
+    let corrupt = FakeTarget::start({
+        let body = body.clone();
+        move |_| Answer::ok(content_type, &body[..body.len() - 3])
+    })
+    .await;
+    let config = Config::new()
+        .scrape_interval(Duration::from_millis(250))
+        .target(Target::new(good.url()).job("proto"))
+        .target(Target::new(corrupt.url()).job("corrupt"));
+    let pull = PullServer::start(config, "127.0.0.1:0").await?;
+    pull.wait_for_scrapes(2).await;
+    let storage = pull.storage();
+    for (labels, want) in [
+        (vec![("__name__", "queries_total"), ("pool", "main")], 7.0),
+        (
+            vec![("__name__", "latency_seconds_bucket"), ("le", "1.0")],
+            2.0,
+        ),
+        (
+            vec![("__name__", "latency_seconds_bucket"), ("le", "+Inf")],
+            3.0,
+        ),
+        (vec![("__name__", "sizes"), ("quantile", "0.5")], 2.0),
+        (vec![("__name__", "relayed")], 1.5),
+    ] {
+        let mut all = labels.clone();
+        all.extend([("job", "proto"), ("instance", good.addr.to_string().leak())]);
+        assert_eq!(latest(storage.as_ref(), &all), Some(want), "{labels:?}");
+    }
+    let exemplars = pull.query_exemplars("requests_total", 0, i64::MAX)?;
+    assert!(
+        format!("{exemplars:?}").contains("4bf92f35"),
+        "{exemplars:?}"
+    );
+    let corrupt_status = pull
+        .targets()
+        .into_iter()
+        .find(|t| t.target.job == "corrupt")
+        .expect("the corrupt target");
+    assert_eq!(corrupt_status.up, Some(false));
+    assert!(
+        corrupt_status.last_error.contains("protobuf"),
+        "{}",
+        corrupt_status.last_error
+    );
+    assert!(job_series(storage.as_ref(), "corrupt").is_empty());
+    pull.shutdown().await;
     Ok(())
 }

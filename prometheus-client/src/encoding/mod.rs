@@ -18,6 +18,8 @@ pub use negotiate::negotiate;
 pub(crate) use value::Value;
 
 pub(crate) use escape::{label_value as escape_label_value, match_quoted_label_value};
+#[cfg(feature = "protobuf")]
+pub(crate) use number::write_canonical_f64;
 
 /// Renders `name="value"` for a float label (`le`, `quantile`) in the form `format` wants:
 /// Go's form in text 0.0.4 (`le="1"`), canonical in OpenMetrics (`le="1.0"`).

@@ -66,6 +66,8 @@ pub enum ParseErrorKind {
     MissingEof,
     /// Something after `# EOF` (OpenMetrics).
     TextAfterEof,
+    /// A protobuf message that does not decode (its reason from the decoder).
+    Protobuf(String),
 }
 
 impl fmt::Display for ParseErrorKind {
@@ -110,6 +112,7 @@ impl fmt::Display for ParseErrorKind {
             K::BlankLine => f.write_str("blank line"),
             K::MissingEof => f.write_str("missing \"# EOF\""),
             K::TextAfterEof => f.write_str("text after \"# EOF\""),
+            K::Protobuf(why) => write!(f, "invalid protobuf message: {why}"),
         }
     }
 }

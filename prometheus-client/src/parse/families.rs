@@ -167,6 +167,10 @@ pub fn parse_families(input: &[u8], format: Format) -> Result<Families, ParseErr
             families.len() - 1
         })
     };
+    #[cfg(feature = "protobuf")]
+    if format == Format::Protobuf {
+        return protobuf_families(input);
+    }
     for entry in Parser::new(input, format) {
         match entry? {
             Entry::Help { name, help } => {
@@ -183,51 +187,98 @@ pub fn parse_families(input: &[u8], format: Format) -> Result<Families, ParseErr
             }
             Entry::Sample(sample) => {
                 let i = family_at(sample.family, &mut families, &mut points);
-                let family = &mut families[i];
-                let mut all: Vec<(String, String)> = sample
+                let labels = sample
                     .labels
                     .iter()
                     .map(|l| (l.name.to_owned(), l.value.into_owned()))
                     .collect();
-                all.sort();
-                let special = special_label(family, sample.name);
-                let special_value = special
-                    .and_then(|s| all.iter().find(|(n, _)| n == s))
-                    .map(|(_, v)| v.clone());
-                let point_labels: Vec<(String, String)> = all
-                    .iter()
-                    .filter(|(n, _)| Some(n.as_str()) != special)
-                    .cloned()
-                    .collect();
-                family.samples.push(ParsedSample {
-                    name: sample.name.to_owned(),
-                    labels: all,
-                    value: sample.value,
-                });
-                let key = (
-                    point_labels,
-                    sample.timestamp.and_then(Timestamp::as_millis),
-                );
-                let point = *points[i].entry(key.clone()).or_insert_with(|| {
-                    family.points.push(MetricPoint {
-                        labels: key.0,
-                        timestamp: sample.timestamp,
-                        value: empty_value(family.metric_type),
-                    });
-                    family.points.len() - 1
-                });
-                let suffix = sample
-                    .name
-                    .strip_prefix(family.name.as_str())
-                    .unwrap_or(sample.name);
-                apply(
-                    &mut family.points[point].value,
-                    suffix,
-                    special_value,
+                add_sample(
+                    &mut families[i],
+                    &mut points[i],
+                    sample.name,
+                    labels,
                     sample.value,
+                    sample.timestamp,
                 );
             }
             Entry::Eof => {}
+        }
+    }
+    Ok(Families { families })
+}
+
+/// Files one sample under its family: in the family's samples, and into its point.
+fn add_sample(
+    family: &mut MetricFamily,
+    points: &mut PointIndex,
+    name: &str,
+    mut all: Vec<(String, String)>,
+    value: f64,
+    timestamp: Option<Timestamp>,
+) {
+    all.sort();
+    let special = special_label(family, name);
+    let special_value = special
+        .and_then(|s| all.iter().find(|(n, _)| n == s))
+        .map(|(_, v)| v.clone());
+    let point_labels: Vec<(String, String)> = all
+        .iter()
+        .filter(|(n, _)| Some(n.as_str()) != special)
+        .cloned()
+        .collect();
+    family.samples.push(ParsedSample {
+        name: name.to_owned(),
+        labels: all,
+        value,
+    });
+    let key = (point_labels, timestamp.and_then(Timestamp::as_millis));
+    let point = *points.entry(key.clone()).or_insert_with(|| {
+        family.points.push(MetricPoint {
+            labels: key.0,
+            timestamp,
+            value: empty_value(family.metric_type),
+        });
+        family.points.len() - 1
+    });
+    let suffix = name.strip_prefix(family.name.as_str()).unwrap_or(name);
+    apply(
+        &mut family.points[point].value,
+        suffix,
+        special_value,
+        value,
+    );
+}
+
+/// The families of a protobuf body (HELP, type and unit from each message).
+#[cfg(feature = "protobuf")]
+fn protobuf_families(input: &[u8]) -> Result<Families, ParseError> {
+    let mut families: Vec<MetricFamily> = Vec::new();
+    let mut points: Vec<PointIndex> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut decoder = super::protobuf_samples(input);
+    while let Some(decoded) = decoder.next_family() {
+        let decoded = decoded?;
+        for sample in decoded.samples {
+            let i = *index.entry(sample.family.clone()).or_insert_with(|| {
+                families.push(MetricFamily {
+                    name: sample.family.clone(),
+                    metric_type: sample.metric_type,
+                    help: decoded.help.clone(),
+                    unit: decoded.unit.clone(),
+                    points: Vec::new(),
+                    samples: Vec::new(),
+                });
+                points.push(HashMap::new());
+                families.len() - 1
+            });
+            add_sample(
+                &mut families[i],
+                &mut points[i],
+                &sample.name,
+                sample.labels,
+                sample.value,
+                sample.timestamp_ms.map(Timestamp::Millis),
+            );
         }
     }
     Ok(Families { families })

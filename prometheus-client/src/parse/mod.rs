@@ -28,6 +28,8 @@ mod families;
 mod labels;
 mod number;
 mod openmetrics;
+#[cfg(feature = "protobuf")]
+mod protobuf;
 mod text;
 
 use std::borrow::Cow;
@@ -35,6 +37,8 @@ use std::borrow::Cow;
 pub use error::{ParseError, ParseErrorKind};
 pub use families::{parse_families, Families, MetricFamily, MetricPoint, ParsedSample, PointValue};
 pub use labels::{Label, Labels, LabelsIter};
+#[cfg(feature = "protobuf")]
+pub use protobuf::{protobuf_samples, ProtobufExemplar, ProtobufSample, ProtobufSamples};
 
 use crate::encoding::Format;
 use crate::MetricType;
@@ -161,8 +165,21 @@ pub fn format_for_content_type(content_type: &str) -> Option<Format> {
     } else if media_type.eq_ignore_ascii_case("text/plain") {
         Some(Format::Text)
     } else {
-        None
+        protobuf_media_type(media_type)
     }
+}
+
+/// The protobuf format for its media type, where the feature is on.
+#[cfg(feature = "protobuf")]
+fn protobuf_media_type(media_type: &str) -> Option<Format> {
+    media_type
+        .eq_ignore_ascii_case("application/vnd.google.protobuf")
+        .then_some(Format::Protobuf)
+}
+
+#[cfg(not(feature = "protobuf"))]
+fn protobuf_media_type(_: &str) -> Option<Format> {
+    None
 }
 
 /// The format to assume when a target's `Content-Type` names none we read.
@@ -273,6 +290,12 @@ impl<'a> Iterator for Parser<'a> {
     type Item = Result<Entry<'a>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        #[cfg(feature = "protobuf")]
+        if self.format == Format::Protobuf && !self.done {
+            self.done = true;
+            let why = "not a text format: read it with protobuf_samples".to_owned();
+            return Some(Err(ErrorAt::new(K::Protobuf(why), 0, 0).locate(self.input)));
+        }
         while !self.done {
             if self.pos >= self.input.len() {
                 self.done = true;
@@ -315,5 +338,9 @@ impl<'a> Iterator for Parser<'a> {
 /// assert!(validate(b"a 1\n", Format::OpenMetrics).is_err(), "no # EOF");
 /// ```
 pub fn validate(input: &[u8], format: Format) -> Result<(), ParseError> {
+    #[cfg(feature = "protobuf")]
+    if format == Format::Protobuf {
+        return protobuf_samples(input).try_for_each(|sample| sample.map(drop));
+    }
     Parser::new(input, format).try_for_each(|entry| entry.map(drop))
 }

@@ -339,94 +339,160 @@ fn samples(
     let format = content_type
         .and_then(format_for_content_type)
         .unwrap_or(FALLBACK_FORMAT);
+    let mut collector = Collector {
+        target,
+        own_labels: target_labels(target),
+        now,
+        deadline,
+        timeout,
+        scraped: Scraped::default(),
+        seen: 0,
+        refused: None,
+    };
+    #[cfg(feature = "protobuf")]
+    if format == crate::encoding::Format::Protobuf {
+        for sample in crate::parse::protobuf_samples(body) {
+            let sample = sample.map_err(|e| collector.refuse(ScrapeError::Parse(e)))?;
+            let labels = sample
+                .labels
+                .iter()
+                .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(v.as_str())));
+            let exemplar = sample.exemplar.map(|e| (e.labels, e.value, e.timestamp_ms));
+            collector.add(
+                &sample.name,
+                labels,
+                sample.value,
+                sample.timestamp_ms,
+                exemplar,
+            )?;
+        }
+        return collector.finish();
+    }
     let limits = &target.limits;
-    let own_labels = target_labels(target);
-    let mut scraped = Scraped::default();
-    let mut seen = 0;
-    let mut refused: Option<ScrapeError> = None;
     for entry in Parser::new(body, format).label_limit(limits.label_limit) {
-        let refuse = |error, samples_seen| Refused {
-            error,
-            samples_seen,
-        };
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) if e.kind == ParseErrorKind::TooManyLabels(limits.label_limit) => {
-                return Err(refuse(ScrapeError::LabelLimit(limits.label_limit), seen))
+                return Err(collector.refuse(ScrapeError::LabelLimit(limits.label_limit)))
             }
-            Err(e) => return Err(refuse(refused.unwrap_or(ScrapeError::Parse(e)), seen)),
+            Err(e) => {
+                let error = collector.refused.take().unwrap_or(ScrapeError::Parse(e));
+                return Err(collector.refuse(error));
+            }
         };
         let Entry::Sample(sample) = entry else {
             continue;
         };
-        seen += 1;
-        if seen % 4096 == 0 && Instant::now() >= deadline {
-            return Err(refuse(ScrapeError::Timeout(timeout), seen));
-        }
-        if refused.is_some() {
-            continue;
-        }
-        if limits.sample_limit > 0 && seen > limits.sample_limit {
-            // Keep reading, to count what the target sent.
-            refused = Some(ScrapeError::SampleLimit(limits.sample_limit));
-            scraped.samples = Vec::new();
-            scraped.exemplars = Vec::new();
-            continue;
-        }
-        let mut labels: Vec<(String, String)> = Vec::new();
-        labels.push(("__name__".to_owned(), sample.name.to_owned()));
-        for label in sample.labels.iter() {
-            if label.name == "__name__" {
-                return Err(refuse(
-                    ScrapeError::DuplicateLabel(label.name.to_owned()),
-                    seen,
-                ));
-            }
-            // An empty value is the same as no label, in Prometheus.
-            if !label.value.is_empty() {
-                labels.push((label.name.to_owned(), label.value.into_owned()));
-            }
-        }
-        merge_target_labels(&mut labels, &own_labels, target.honor_labels);
-        check_limits(&labels, limits).map_err(|e| refuse(e, seen))?;
-        let timestamp = match sample.timestamp.and_then(|t| t.as_millis()) {
-            Some(t) if target.honor_timestamps => t,
-            _ => now,
-        };
-        if timestamp > now.saturating_add(MAX_FUTURE_MS) {
-            scraped.too_far_ahead += 1;
-            continue;
-        }
-        if let Some(exemplar) = &sample.exemplar {
-            // An exemplar without a time gets the scrape's, as in Prometheus.
-            let at = exemplar
-                .timestamp
-                .and_then(|t| t.as_millis())
-                .unwrap_or(now);
-            let labels = exemplar
+        let labels = sample.labels.iter().map(|l| (l.name, l.value));
+        let exemplar = sample.exemplar.as_ref().map(|e| {
+            let labels = e
                 .labels
                 .iter()
                 .map(|l| (l.name.to_owned(), l.value.into_owned()))
                 .collect();
-            scraped.exemplars.push((
-                scraped.samples.len(),
+            (labels, e.value, e.timestamp.and_then(|t| t.as_millis()))
+        });
+        let timestamp = sample.timestamp.and_then(|t| t.as_millis());
+        collector.add(sample.name, labels, sample.value, timestamp, exemplar)?;
+    }
+    collector.finish()
+}
+
+/// An exemplar as the collector takes it: labels, value, timestamp in milliseconds.
+type ExemplarParts = (Vec<(String, String)>, f64, Option<i64>);
+
+/// Labels, checks and keeps one scrape's samples, whatever format they were read from.
+struct Collector<'t> {
+    target: &'t Target,
+    own_labels: Vec<(String, String)>,
+    now: i64,
+    deadline: Instant,
+    timeout: Duration,
+    scraped: Scraped,
+    /// Samples read so far.
+    seen: usize,
+    /// A limit exceeded: the scrape is refused, the rest only counted.
+    refused: Option<ScrapeError>,
+}
+
+impl Collector<'_> {
+    fn refuse(&self, error: ScrapeError) -> Refused {
+        Refused {
+            error,
+            samples_seen: self.seen,
+        }
+    }
+
+    fn add<'l>(
+        &mut self,
+        name: &str,
+        sample_labels: impl Iterator<Item = (&'l str, std::borrow::Cow<'l, str>)>,
+        value: f64,
+        timestamp: Option<i64>,
+        exemplar: Option<ExemplarParts>,
+    ) -> Result<(), Refused> {
+        let target = self.target;
+        let limits = &target.limits;
+        self.seen += 1;
+        if self.seen % 4096 == 0 && Instant::now() >= self.deadline {
+            return Err(self.refuse(ScrapeError::Timeout(self.timeout)));
+        }
+        if self.refused.is_some() {
+            return Ok(());
+        }
+        if limits.sample_limit > 0 && self.seen > limits.sample_limit {
+            // Keep reading, to count what the target sent.
+            self.refused = Some(ScrapeError::SampleLimit(limits.sample_limit));
+            self.scraped.samples = Vec::new();
+            self.scraped.exemplars = Vec::new();
+            return Ok(());
+        }
+        let mut labels: Vec<(String, String)> = Vec::new();
+        labels.push(("__name__".to_owned(), name.to_owned()));
+        for (label, value) in sample_labels {
+            if label == "__name__" {
+                return Err(self.refuse(ScrapeError::DuplicateLabel(label.to_owned())));
+            }
+            // An empty value is the same as no label, in Prometheus.
+            if !value.is_empty() {
+                labels.push((label.to_owned(), value.into_owned()));
+            }
+        }
+        merge_target_labels(&mut labels, &self.own_labels, target.honor_labels);
+        check_limits(&labels, limits).map_err(|e| self.refuse(e))?;
+        let timestamp = match timestamp {
+            Some(t) if target.honor_timestamps => t,
+            _ => self.now,
+        };
+        if timestamp > self.now.saturating_add(MAX_FUTURE_MS) {
+            self.scraped.too_far_ahead += 1;
+            return Ok(());
+        }
+        if let Some((labels, value, at)) = exemplar {
+            // An exemplar without a time gets the scrape's, as in Prometheus.
+            self.scraped.exemplars.push((
+                self.scraped.samples.len(),
                 StoredExemplar {
                     labels,
-                    value: exemplar.value,
-                    timestamp: at,
+                    value,
+                    timestamp: at.unwrap_or(self.now),
                 },
             ));
         }
-        scraped
+        self.scraped
             .samples
-            .push((series_labels(labels), timestamp, sample.value));
+            .push((series_labels(labels), timestamp, value));
+        Ok(())
     }
-    match refused {
-        Some(error) => Err(Refused {
-            error,
-            samples_seen: seen,
-        }),
-        None => Ok(scraped),
+
+    fn finish(self) -> Result<Scraped, Refused> {
+        match self.refused {
+            Some(error) => Err(Refused {
+                error,
+                samples_seen: self.seen,
+            }),
+            None => Ok(self.scraped),
+        }
     }
 }
 
