@@ -84,6 +84,10 @@ pub struct Target {
     pub limits: Limits,
     /// A user name and password sent with each scrape (Prometheus' `basic_auth`).
     pub basic_auth: Option<BasicAuth>,
+    /// The formats to ask for, most wanted first (Prometheus' `scrape_protocols`); `None`
+    /// sends Prometheus 2.42's [`ACCEPT`](super::ACCEPT). Whatever the target answers is
+    /// read by its `Content-Type`.
+    pub scrape_protocols: Option<Vec<super::ScrapeProtocol>>,
     /// Whom to trust and what to show for an `https://` URL (feature `tls`; Prometheus'
     /// `tls_config`).
     #[cfg(feature = "tls")]
@@ -152,9 +156,25 @@ impl Target {
             honor_timestamps: true,
             limits: Limits::default(),
             basic_auth: None,
+            scrape_protocols: None,
             #[cfg(feature = "tls")]
             tls_config: super::TlsConfig::default(),
         }
+    }
+
+    /// Asks for these formats, most wanted first (Prometheus' `scrape_protocols`).
+    ///
+    /// ```
+    /// use prometheus_client::pull::{ScrapeProtocol, Target};
+    /// let target = Target::new("http://127.0.0.1:9898/metrics")
+    ///     .scrape_protocols([ScrapeProtocol::PrometheusText0_0_4]);
+    /// ```
+    pub fn scrape_protocols(
+        mut self,
+        protocols: impl IntoIterator<Item = super::ScrapeProtocol>,
+    ) -> Self {
+        self.scrape_protocols = Some(protocols.into_iter().collect());
+        self
     }
 
     /// Sends a user name and password with each scrape.
@@ -436,6 +456,7 @@ impl Config {
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
     /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and
     /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`,
+    /// `scrape_protocols` (a list of [`ScrapeProtocol`](super::ScrapeProtocol) names),
     /// `basic_auth` (`username`, `password` or `password_file`), `tls_config` (`ca_file`,
     /// `cert_file`, `key_file`, `server_name`, `insecure_skip_verify`; feature `tls`) and the
     /// keys of [`Limits`]. With the `tls` feature, `web_config_file` names the API's
@@ -647,6 +668,7 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
             "label_value_length_limit" => limits.label_value_length_limit = count(&key_at, v)?,
             "series_limit" => limits.series_limit = count(&key_at, v)?,
             "basic_auth" => target.basic_auth = Some(basic_auth_from(&key_at, v)?),
+            "scrape_protocols" => target.scrape_protocols = Some(protocols_from(&key_at, v)?),
             #[cfg(feature = "tls")]
             "tls_config" => target.tls_config = tls_config_from(&key_at, v)?,
             "labels" => {
@@ -659,6 +681,39 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
         }
     }
     Ok(target)
+}
+
+/// A non-empty list of protocol names this build reads.
+fn protocols_from(
+    at: &str,
+    value: &toml::Value,
+) -> Result<Vec<super::ScrapeProtocol>, ConfigError> {
+    let expected = || ConfigError::Expected {
+        key: at.to_owned(),
+        what: if cfg!(feature = "protobuf") {
+            "a non-empty list of PrometheusProto, OpenMetricsText1.0.0, OpenMetricsText0.0.1, \
+             PrometheusText0.0.4"
+        } else {
+            "a non-empty list of OpenMetricsText1.0.0, OpenMetricsText0.0.1, PrometheusText0.0.4 \
+             (PrometheusProto needs the protobuf feature)"
+        },
+    };
+    let list = value
+        .as_array()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(expected)?;
+    let mut protocols = Vec::with_capacity(list.len());
+    for item in list {
+        let protocol = item
+            .as_str()
+            .and_then(super::ScrapeProtocol::from_name)
+            .ok_or_else(expected)?;
+        if protocols.contains(&protocol) {
+            return Err(expected());
+        }
+        protocols.push(protocol);
+    }
+    Ok(protocols)
 }
 
 fn string_at(key: &str, value: &toml::Value) -> Result<String, ConfigError> {
@@ -873,6 +928,36 @@ mod tests {
                 max_connection_age: Duration::from_secs(60),
             }
         );
+    }
+
+    #[test]
+    fn targets_take_scrape_protocols() {
+        let config = Config::from_toml(
+            "[[targets]]\nurl = \"http://a/m\"\nscrape_protocols = [\"PrometheusText0.0.4\", \"OpenMetricsText1.0.0\"]",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.targets[0].scrape_protocols,
+            Some(vec![
+                super::super::ScrapeProtocol::PrometheusText0_0_4,
+                super::super::ScrapeProtocol::OpenMetricsText1_0_0
+            ])
+        );
+        for bad in [
+            "[]",
+            "[\"Prometheus\"]",
+            "\"PrometheusText0.0.4\"",
+            "[\"PrometheusText0.0.4\", \"PrometheusText0.0.4\"]",
+        ] {
+            let text = format!("[[targets]]\nurl = \"http://a/m\"\nscrape_protocols = {bad}");
+            assert!(
+                matches!(
+                    Config::from_toml(&text),
+                    Err(ConfigError::Expected { ref key, .. }) if key == "targets[0].scrape_protocols"
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

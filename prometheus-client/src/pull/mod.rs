@@ -32,6 +32,7 @@ mod config;
 mod exemplars;
 mod instruments;
 mod json;
+mod protocols;
 mod query;
 mod scrape;
 mod storage;
@@ -51,6 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{parse_duration, ApiLimits, BasicAuth, Config, ConfigError, Limits, Target};
 pub use exemplars::StoredExemplar;
+pub use protocols::{accept_header, ScrapeProtocol};
 pub use query::{
     instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
     MAX_POINTS_PER_SERIES,

@@ -273,7 +273,13 @@ async fn fetch(
     }
     let request = request
         .header(header::HOST, format!("{host}:{port}"))
-        .header(header::ACCEPT, ACCEPT)
+        .header(
+            header::ACCEPT,
+            target
+                .scrape_protocols
+                .as_deref()
+                .map_or_else(|| ACCEPT.to_owned(), super::accept_header),
+        )
         .header(header::ACCEPT_ENCODING, "gzip")
         .header(header::USER_AGENT, "prometheus-client-pull/0.1")
         .header(
