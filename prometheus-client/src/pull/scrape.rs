@@ -358,7 +358,13 @@ fn samples(
     #[cfg(feature = "protobuf")]
     if format == crate::encoding::Format::Protobuf {
         for sample in crate::parse::protobuf_samples(body) {
-            let sample = sample.map_err(|e| collector.refuse(ScrapeError::Parse(e)))?;
+            let sample = match sample {
+                Ok(sample) => sample,
+                Err(e) => {
+                    let error = collector.refused.take().unwrap_or(ScrapeError::Parse(e));
+                    return Err(collector.refuse(error));
+                }
+            };
             let labels = sample
                 .labels
                 .iter()
