@@ -17,6 +17,7 @@ use crate::names::NameChecks;
 enum Kind {
     Counter,
     Histogram,
+    NativeHistogram,
     Summary,
     Info,
     StateSet,
@@ -40,7 +41,17 @@ struct MetricAttrs {
     states: Option<Vec<LitStr>>,
     info: Option<Vec<(LitStr, Expr)>>,
     labels: Option<Vec<LitStr>>,
+    native: Option<Native>,
     flatten: bool,
+}
+
+/// `native(bucket_factor = 1.1, max_buckets = 160, zero_threshold = …, max_zero_threshold = …)`.
+#[derive(Default)]
+struct Native {
+    bucket_factor: Option<f64>,
+    max_buckets: Option<u32>,
+    zero_threshold: Option<f64>,
+    max_zero_threshold: Option<f64>,
 }
 
 fn kind_of(ty: &Type) -> (Kind, bool) {
@@ -61,6 +72,7 @@ fn kind_of(ty: &Type) -> (Kind, bool) {
     let kind = match last.ident.to_string().as_str() {
         "Counter" => Kind::Counter,
         "Histogram" => Kind::Histogram,
+        "NativeHistogram" => Kind::NativeHistogram,
         "Summary" => Kind::Summary,
         "Info" => Kind::Info,
         "StateSet" => Kind::StateSet,
@@ -138,9 +150,39 @@ fn parse_metric_attrs(field: &Field, errors: &mut Errors) -> MetricAttrs {
                 "states" => attrs.states = Some(strings(meta.value()?.parse()?, "states", errors)),
                 "labels" => attrs.labels = Some(strings(meta.value()?.parse()?, "labels", errors)),
                 "info" => attrs.info = Some(info_pairs(meta.value()?.parse()?, errors)),
+                "native" => {
+                    let mut native = Native::default();
+                    meta.parse_nested_meta(|inner| {
+                        let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                        let expr: Expr = inner.value()?.parse()?;
+                        let number = float_literal(&expr);
+                        match (key.as_str(), number) {
+                            ("bucket_factor", Some(f)) if f > 1.0 => native.bucket_factor = Some(f),
+                            ("bucket_factor", _) => errors.at(&expr, "bucket_factor must be a number above 1"),
+                            ("max_buckets", Some(n)) if (1.0..=32768.0).contains(&n) && n.fract() == 0.0 => {
+                                native.max_buckets = Some(n as u32)
+                            }
+                            ("max_buckets", _) => errors.at(&expr, "max_buckets must be a whole number from 1 to 32768"),
+                            ("zero_threshold", Some(t)) if t >= 0.0 => native.zero_threshold = Some(t),
+                            ("max_zero_threshold", Some(t)) if t >= 0.0 => {
+                                native.max_zero_threshold = Some(t)
+                            }
+                            ("zero_threshold" | "max_zero_threshold", _) => {
+                                errors.at(&expr, format!("{key} must be a number of 0 or more"))
+                            }
+                            _ => {
+                                return Err(inner.error(
+                                    "unknown native attribute; expected bucket_factor, max_buckets, zero_threshold or max_zero_threshold",
+                                ))
+                            }
+                        }
+                        Ok(())
+                    })?;
+                    attrs.native = Some(native);
+                }
                 _ => {
                     return Err(meta.error(
-                        "unknown metric attribute; expected name, help, unit, buckets, objectives, states, info, labels or flatten",
+                        "unknown metric attribute; expected name, help, unit, buckets, native, objectives, states, info, labels or flatten",
                     ))
                 }
             }
@@ -288,6 +330,37 @@ fn constructor(p: &Planned<'_>) -> TokenStream {
             }
             None => quote!(::prometheus_client::Histogram::default()),
         },
+        Kind::NativeHistogram => {
+            let native = p.attrs.native.as_ref();
+            let factor = native.and_then(|n| n.bucket_factor).unwrap_or(1.1);
+            let mut calls = Vec::new();
+            if let Some(t) = native.and_then(|n| n.zero_threshold) {
+                calls.push(quote!(.and_then(|c| c.zero_threshold(#t))));
+            }
+            if let Some(t) = native.and_then(|n| n.max_zero_threshold) {
+                calls.push(quote!(.and_then(|c| c.max_zero_threshold(#t))));
+            }
+            if let Some(n) = native.and_then(|n| n.max_buckets) {
+                calls.push(quote!(.and_then(|c| c.try_max_buckets(#n))));
+            }
+            let config = quote! {
+                ::prometheus_client::NativeConfig::new(#factor) #(#calls)*
+                    .unwrap_or_else(|_| ::core::unreachable!("native settings are checked at compile time"))
+            };
+            match &p.attrs.buckets {
+                Some(Values::Literal(bounds)) => quote_spanned! {span=>
+                    ::prometheus_client::NativeHistogram::with_classic(
+                        #config,
+                        ::prometheus_client::Buckets::new(&[#(#bounds),*])
+                            .unwrap_or_else(|_| ::core::unreachable!("buckets are checked at compile time")),
+                    )
+                },
+                Some(Values::Expr(expr)) => quote_spanned! {span=>
+                    ::prometheus_client::NativeHistogram::with_classic(#config, #expr)
+                },
+                None => quote! { ::prometheus_client::NativeHistogram::new(#config) },
+            }
+        }
         Kind::Summary => match &p.attrs.objectives {
             Some(Values::Literal(pairs)) => {
                 let calls = pairs.iter().map(|(q, e)| quote!(.objective(#q, #e)));
@@ -326,11 +399,10 @@ fn constructor(p: &Planned<'_>) -> TokenStream {
     let names = quote!([#(#names),*] as [&'static str; #count]);
     let needs_constructor = matches!(
         p.kind,
-        Kind::Histogram | Kind::Summary | Kind::StateSet | Kind::Info
+        Kind::Histogram | Kind::NativeHistogram | Kind::Summary | Kind::StateSet | Kind::Info
     ) && (p.attrs.buckets.is_some()
         || p.attrs.objectives.is_some()
-        || p.kind == Kind::StateSet
-        || p.kind == Kind::Info);
+        || matches!(p.kind, Kind::StateSet | Kind::Info | Kind::NativeHistogram));
     if needs_constructor {
         quote! { ::prometheus_client::Family::new_with_constructor(#names, move || #child) }
     } else {
@@ -388,7 +460,18 @@ fn check(p: &Planned<'_>, errors: &mut Errors, checks: &mut NameChecks) {
             );
         }
     };
-    misplaced(a.buckets.is_some(), "buckets", Kind::Histogram, errors);
+    if a.buckets.is_some() && !matches!(p.kind, Kind::Histogram | Kind::NativeHistogram) {
+        errors.at(
+            &p.field.ident,
+            "buckets only apply to Histogram and NativeHistogram fields (or families of them)",
+        );
+    }
+    misplaced(
+        a.native.is_some(),
+        "native settings",
+        Kind::NativeHistogram,
+        errors,
+    );
     misplaced(a.objectives.is_some(), "objectives", Kind::Summary, errors);
     misplaced(a.states.is_some(), "states", Kind::StateSet, errors);
     misplaced(a.info.is_some(), "info labels", Kind::Info, errors);

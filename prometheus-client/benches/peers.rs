@@ -456,6 +456,35 @@ fn exemplars(c: &mut Criterion) {
     g.finish();
 }
 
+/// j: `observe` on a native histogram (factor 1.1, 160 buckets at most) and, for scale, on a
+/// classic one, with the values of `tests/benches/go/observe_test.go` (client_golang, run
+/// with Go beside this bench: no Rust peer has native histograms).
+fn native_histograms(c: &mut Criterion) {
+    let values: Vec<f64> = (0..1024)
+        .map(|i| f64::from(i % 1000 + 1) / 1000.0)
+        .collect();
+    let config = prometheus_client::NativeConfig::new(1.1)
+        .expect("valid")
+        .max_buckets(160);
+    let native = prometheus_client::NativeHistogram::new(config);
+    let classic = prometheus_client::Histogram::default();
+    let mut g = group(c, "j_native_histogram_observe");
+    let mut i = 0usize;
+    g.bench_function("ours_native", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            native.observe(values[i & 1023])
+        })
+    });
+    g.bench_function("ours_classic", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            classic.observe(values[i & 1023])
+        })
+    });
+    g.finish();
+}
+
 fn install_metrics_recorder(_: &mut Criterion) {
     let _ = metrics::set_global_recorder(metrics_rs::recorder());
 }
@@ -470,6 +499,7 @@ criterion_group!(
     encode,
     first_touch,
     parse,
-    exemplars
+    exemplars,
+    native_histograms
 );
 criterion_main!(benches);

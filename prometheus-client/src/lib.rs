@@ -165,6 +165,10 @@ pub use metrics::family::Family;
 pub use metrics::gauge::Gauge;
 pub use metrics::histogram::{Histogram, HistogramSnapshot, HistogramTimer};
 pub use metrics::info::Info;
+pub use metrics::native::{
+    NativeConfig, NativeConfigError, NativeHistogram, NativeSnapshot, DEFAULT_ZERO_THRESHOLD,
+    MAX_BUCKET_LIMIT,
+};
 pub use metrics::stateset::{StateSet, StateSetError, MAX_STATES};
 pub use metrics::summary::{Summary, SummaryBuilder, SummaryError};
 pub use metrics::timestamped::Timestamped;

@@ -74,6 +74,19 @@ impl Format {
     }
 }
 
+/// A native histogram's buckets, for the formats that carry them (protobuf; without that
+/// feature nothing reads them).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+pub(crate) struct NativeParts<'a> {
+    pub(crate) schema: i32,
+    pub(crate) zero_threshold: f64,
+    pub(crate) zero_count: u64,
+    /// `(key, count)` by key.
+    pub(crate) positive: &'a [(i32, u64)],
+    pub(crate) negative: &'a [(i32, u64)],
+}
+
 /// Writes the metadata lines (HELP, TYPE, UNIT) that open a family.
 pub(crate) fn write_family_header(
     out: &mut Vec<u8>,
@@ -306,6 +319,17 @@ impl<'a> MetricEncoder<'a> {
             }
         }
         out.push(b'\n');
+    }
+
+    /// Adds a native histogram's buckets to the histogram just written, where the format
+    /// carries them (protobuf; text formats have none).
+    pub(crate) fn native(&mut self, parts: &NativeParts<'_>) {
+        #[cfg(feature = "protobuf")]
+        if let Some(builder) = self.proto.as_deref_mut() {
+            builder.native((self.const_labels, self.labels), parts);
+        }
+        #[cfg(not(feature = "protobuf"))]
+        let _ = parts;
     }
 
     /// Writes `<name>_created{labels} <seconds>` when the registry exposes created

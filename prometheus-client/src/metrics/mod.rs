@@ -10,6 +10,7 @@ pub(crate) mod family;
 pub(crate) mod gauge;
 pub(crate) mod histogram;
 pub(crate) mod info;
+pub(crate) mod native;
 mod number;
 mod observations;
 mod quantile;

@@ -30,7 +30,7 @@ pub mod schema;
 
 use prost::Message;
 
-use super::{ExtraLabel, Value};
+use super::{ExtraLabel, NativeParts, Value};
 use crate::metrics::exemplar::Exemplar;
 use crate::parse::Labels;
 use crate::MetricType;
@@ -200,6 +200,66 @@ impl FamilyBuilder {
             summary.created_timestamp = created;
         }
     }
+}
+
+impl FamilyBuilder {
+    /// Adds a native histogram's buckets to the histogram of the metric with these labels.
+    pub(crate) fn native(&mut self, labels: (&str, &str), parts: &NativeParts<'_>) {
+        let metric = self.metric(labels, false);
+        let histogram = metric.histogram.get_or_insert_with(Default::default);
+        histogram.schema = Some(parts.schema);
+        histogram.zero_threshold = Some(parts.zero_threshold);
+        histogram.zero_count = Some(parts.zero_count);
+        (histogram.negative_span, histogram.negative_delta) = spans(parts.negative);
+        (histogram.positive_span, histogram.positive_delta) = spans(parts.positive);
+        // Without observations and with a zero threshold of 0, a no-op span tells a reader
+        // this is a native histogram, not a classic one without buckets (client_golang).
+        if parts.zero_threshold == 0.0
+            && parts.zero_count == 0
+            && histogram.positive_span.is_empty()
+            && histogram.negative_span.is_empty()
+        {
+            histogram.positive_span = vec![schema::BucketSpan {
+                offset: Some(0),
+                length: Some(0),
+            }];
+        }
+    }
+}
+
+/// Spans and count deltas of populated buckets `(key, count)` sorted by key, as
+/// client_golang writes them: a gap of one or two buckets is filled with empty buckets
+/// rather than starting a new span.
+fn spans(buckets: &[(i32, u64)]) -> (Vec<schema::BucketSpan>, Vec<i64>) {
+    let mut spans: Vec<schema::BucketSpan> = Vec::new();
+    let mut deltas = Vec::new();
+    let mut previous_count = 0i64;
+    let mut next_key = 0i32;
+    for (n, &(key, count)) in buckets.iter().enumerate() {
+        let gap = key - next_key;
+        if n == 0 || gap > 2 {
+            spans.push(schema::BucketSpan {
+                offset: Some(gap),
+                length: Some(0),
+            });
+        } else {
+            for _ in 0..gap {
+                deltas.push(-previous_count);
+                previous_count = 0;
+                if let Some(span) = spans.last_mut() {
+                    span.length = Some(span.length() + 1);
+                }
+            }
+        }
+        let count = count as i64;
+        deltas.push(count - previous_count);
+        previous_count = count;
+        if let Some(span) = spans.last_mut() {
+            span.length = Some(span.length() + 1);
+        }
+        next_key = key + 1;
+    }
+    (spans, deltas)
 }
 
 /// Parses rendered, escaped `name="value",…` pairs into label pairs.
