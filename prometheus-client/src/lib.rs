@@ -121,11 +121,14 @@
 //!
 //! Features: `derive` (default), `http` (the `/metrics` server and service), `tls` (TLS,
 //! client certificates and basic auth from an exporter-toolkit web config, for both servers,
-//! and `https://` scrapes), `pull` (the pull server).
+//! and `https://` scrapes), `pull` (the pull server), `protobuf` (the protobuf exposition,
+//! written and read), `push` (a Pushgateway client), `metrics` (a recorder for the `metrics`
+//! crate's macros), `tower` and `axum` (HTTP middleware). [`process`] is always there.
 //!
 //! # Metric types
-//! [`Counter`], [`Gauge`], [`Histogram`], [`Summary`], [`Info`], [`StateSet`], [`Unknown`],
-//! and [`Family`] for any of them with labels. Custom metrics implement [`Metric`];
+//! [`Counter`], [`Gauge`], [`Histogram`], [`NativeHistogram`], [`Summary`], [`Info`],
+//! [`StateSet`], [`Unknown`], and [`Family`] for any of them with labels (bounded with
+//! [`Family::with_max_children`] and [`Family::with_idle_expiry`] where needed). Custom metrics implement [`Metric`];
 //! values computed at scrape time come from a [`Collector`], which can relay histograms and
 //! summaries computed elsewhere as [`ConstHistogram`] and [`ConstSummary`].
 
