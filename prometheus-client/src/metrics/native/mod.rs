@@ -5,8 +5,9 @@
 //! An observation goes to the stripe of its thread (as a classic histogram's does, see
 //! `observations.rs`): under that stripe's lock, one map entry is incremented beside count,
 //! sum and the classic bucket. Every observation is wholly in one stripe, so a scrape, which
-//! locks the stripes in turn, sees count, sum, zero count and buckets of the same
-//! observations. The bucket limit is applied as client_golang applies it: when the populated
+//! holds all stripes' locks while it adds them up (microseconds; observers wait that long),
+//! sees count, sum, zero count and buckets of the same observations, and every stripe at the
+//! same schema and zero threshold. The bucket limit is applied as client_golang applies it: when the populated
 //! buckets exceed it, the histogram is reset if the minimum reset duration has passed,
 //! otherwise the zero bucket is widened (up to its maximum threshold) or the resolution
 //! halved (schema − 1), and a reset is scheduled for when it is allowed.
