@@ -183,8 +183,12 @@ fn eval(storage: &MemoryStorage, line: &str, block: &[&str]) -> Result<(), Strin
     }
     // The same query as a range query; its middle step must say the same.
     let minute = 60_000;
-    let series = range_query(storage, query, t - minute, t + minute, minute)
-        .map_err(|e| format!("error in range mode: {e}"))?;
+    let series = match range_query(storage, query, t - minute, t + minute, minute)
+        .map_err(|e| format!("error in range mode: {e}"))?
+    {
+        QueryValue::Matrix(series) => series,
+        other => return Err(format!("range mode gave {}", show(&other))),
+    };
     let middle: Vec<(SeriesLabels, f64)> = series
         .into_iter()
         .filter_map(|(labels, points)| {
@@ -292,7 +296,17 @@ fn show(value: &QueryValue) -> String {
                 .collect();
             format!("[{}]", shown.join("; "))
         }
+        QueryValue::MixedVector(points, histograms) => format!(
+            "{} floats and {} native histograms",
+            points.len(),
+            histograms.len()
+        ),
         QueryValue::Matrix(series) => format!("a matrix of {} series", series.len()),
+        QueryValue::MixedMatrix(series, histograms) => format!(
+            "a matrix of {} float and {} histogram series",
+            series.len(),
+            histograms.len()
+        ),
         QueryValue::String(text) => format!("string {text:?}"),
     }
 }

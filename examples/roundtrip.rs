@@ -1,6 +1,7 @@
 //! The round trip, end to end: an instrumented service, the pull server scraping it every
-//! second, some traffic, and then what the pull server's queries return next to what the
-//! service recorded. Both keep serving until Ctrl-C.
+//! second over protobuf (native histograms included), some traffic, and then what the pull
+//! server's queries return next to what the service recorded. Both keep serving until
+//! Ctrl-C.
 //!
 //! ```text
 //! cargo run --example roundtrip
@@ -13,7 +14,7 @@ use examples::{ByMethod, DemoMetrics, Method, Request};
 use prometheus_client::encoding::Format;
 use prometheus_client::http::{MetricsService, Server};
 use prometheus_client::parse::{Entry, Parser};
-use prometheus_client::pull::{Config, PullServer, QueryValue, Target};
+use prometheus_client::pull::{Config, PullServer, QueryValue, ScrapeProtocol, Target};
 
 /// One line of the comparison: a query, its value on the pull server, the recorded value.
 fn compare(pull: &PullServer, query: &str, recorded: f64) -> bool {
@@ -133,6 +134,17 @@ async fn main() -> ExitCode {
         demo.temperature.get(),
     );
     all_same &= compare(&pull, "demo_phase{demo_phase=\"serving\"}", 1.0);
+    let native = demo.latency_native.snapshot();
+    all_same &= compare(
+        &pull,
+        "histogram_count(demo_http_request_duration_native_seconds)",
+        native.count as f64,
+    );
+    all_same &= compare(
+        &pull,
+        "histogram_sum(demo_http_request_duration_native_seconds)",
+        native.sum,
+    );
     // The process families: ones that do not change while the service runs.
     for name in ["process_start_time_seconds", "process_max_fds"] {
         if let Some(recorded) = exposed_value(&demo, name) {
@@ -144,6 +156,14 @@ async fn main() -> ExitCode {
     {
         println!(
             "\n  p90 GET latency from the buckets, as Prometheus computes it: {:.4} s",
+            p.first().map_or(f64::NAN, |x| x.1)
+        );
+    }
+    if let Ok(QueryValue::Vector(p)) =
+        pull.query("histogram_quantile(0.9, demo_http_request_duration_native_seconds)")
+    {
+        println!(
+            "  p90 latency from the native histogram (buckets 9% wide):      {:.4} s",
             p.first().map_or(f64::NAN, |x| x.1)
         );
     }
@@ -229,7 +249,14 @@ async fn start(
     }));
     let config = Config::new()
         .scrape_interval(Duration::from_secs(1))
-        .target(Target::new(format!("http://{addr}/metrics")).job("demo"));
+        .target(
+            Target::new(format!("http://{addr}/metrics"))
+                .job("demo")
+                .scrape_protocols([
+                    ScrapeProtocol::PrometheusProto,
+                    ScrapeProtocol::OpenMetricsText1_0_0,
+                ]),
+        );
     let pull = PullServer::start(config, "127.0.0.1:0").await?;
     Ok(((stop, addr), pull))
 }

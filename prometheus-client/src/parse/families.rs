@@ -258,7 +258,13 @@ fn protobuf_families(input: &[u8]) -> Result<Families, ParseError> {
     let mut decoder = super::protobuf_samples(input);
     while let Some(decoded) = decoder.next_family() {
         let decoded = decoded?;
-        for sample in decoded.samples {
+        // A native histogram's own sample is left out: families hold classic points, and
+        // its `_count`, `_sum` and buckets follow it.
+        for sample in decoded
+            .samples
+            .into_iter()
+            .filter(|s| s.histogram.is_none())
+        {
             let i = *index.entry(sample.family.clone()).or_insert_with(|| {
                 families.push(MetricFamily {
                     name: sample.family.clone(),

@@ -25,6 +25,7 @@
 mod cursor;
 mod error;
 mod families;
+mod float_histogram;
 mod labels;
 mod number;
 mod openmetrics;
@@ -36,6 +37,7 @@ use std::borrow::Cow;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use families::{parse_families, Families, MetricFamily, MetricPoint, ParsedSample, PointValue};
+pub use float_histogram::{FloatHistogram, HistogramBucket, HistogramError};
 pub use labels::{Label, Labels, LabelsIter};
 #[cfg(feature = "protobuf")]
 pub use protobuf::{protobuf_samples, ProtobufExemplar, ProtobufSample, ProtobufSamples};

@@ -6,10 +6,12 @@
 //! A [`ParseError`] from here has `line` = the message's number (from 1) and `column` = the
 //! byte offset where the message starts (from 1).
 
+use std::sync::Arc;
+
 use prost::Message;
 
 use super::error::ParseErrorKind as K;
-use super::ParseError;
+use super::{FloatHistogram, ParseError};
 use crate::desc::{is_valid_label_name, is_valid_metric_name};
 use crate::encoding::protobuf::schema::{self, MetricType as ProtoType};
 use crate::MetricType;
@@ -31,6 +33,13 @@ pub struct ProtobufSample {
     pub timestamp_ms: Option<i64>,
     /// Its exemplar (a counter's, a bucket's), if written.
     pub exemplar: Option<ProtobufExemplar>,
+    /// The native histogram, for the one sample a native histogram's metric gets under the
+    /// family's own name (its value is the histogram's count). The histogram's classic
+    /// samples (`_bucket`, `_sum`, `_count`) follow it, as for any histogram.
+    ///
+    /// A family's histograms are native when its first one is (it has spans, a zero bucket
+    /// or a zero threshold), as Prometheus decides.
+    pub histogram: Option<Arc<FloatHistogram>>,
 }
 
 /// An exemplar of a protobuf sample.
@@ -158,6 +167,14 @@ fn flatten(family: schema::MetricFamily) -> Result<Vec<ProtobufSample>, (K, Stri
         ProtoType::Histogram => MetricType::Histogram,
         ProtoType::GaugeHistogram => MetricType::GaugeHistogram,
     };
+    let native = matches!(
+        metric_type,
+        MetricType::Histogram | MetricType::GaugeHistogram
+    ) && family
+        .metric
+        .first()
+        .and_then(|m| m.histogram.as_ref())
+        .is_some_and(FloatHistogram::is_native);
     let mut out = Vec::new();
     for metric in family.metric {
         let labels = labels(&metric.label)?;
@@ -176,6 +193,7 @@ fn flatten(family: schema::MetricFamily) -> Result<Vec<ProtobufSample>, (K, Stri
             value,
             timestamp_ms: metric.timestamp_ms,
             exemplar: None,
+            histogram: None,
         };
         match metric_type {
             MetricType::Counter => {
@@ -202,6 +220,17 @@ fn flatten(family: schema::MetricFamily) -> Result<Vec<ProtobufSample>, (K, Stri
             }
             _ => {
                 let histogram = metric.histogram.as_ref().ok_or_else(|| missing(&name))?;
+                if native {
+                    let value = FloatHistogram::from_protobuf(histogram).map_err(|e| {
+                        (
+                            K::InvalidMetric(format!("native histogram: {e}")),
+                            name.clone(),
+                        )
+                    })?;
+                    let mut s = sample("", None, value.count());
+                    s.histogram = Some(Arc::new(value));
+                    out.push(s);
+                }
                 let count = match histogram.sample_count_float {
                     Some(f) if f > 0.0 => f,
                     _ => histogram.sample_count() as f64,

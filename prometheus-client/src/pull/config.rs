@@ -80,6 +80,10 @@ pub struct Target {
     pub honor_labels: bool,
     /// Use the timestamps the target sends (else the scrape's time).
     pub honor_timestamps: bool,
+    /// Also store a native histogram's classic series (`_bucket`, `_sum`, `_count`) when a
+    /// protobuf scrape gives it both ways (Prometheus' `scrape_classic_histograms`; off:
+    /// only the native histogram is stored, as Prometheus does).
+    pub scrape_classic_histograms: bool,
     /// Limits on each scrape.
     pub limits: Limits,
     /// A user name and password sent with each scrape (Prometheus' `basic_auth`).
@@ -154,6 +158,7 @@ impl Target {
             labels: BTreeMap::new(),
             honor_labels: false,
             honor_timestamps: true,
+            scrape_classic_histograms: false,
             limits: Limits::default(),
             basic_auth: None,
             scrape_protocols: None,
@@ -211,6 +216,19 @@ impl Target {
     /// Sets `honor_labels`.
     pub fn honor_labels(mut self, honor: bool) -> Self {
         self.honor_labels = honor;
+        self
+    }
+
+    /// Also stores a native histogram's classic series when the target sends both
+    /// (Prometheus' `scrape_classic_histograms`).
+    ///
+    /// ```
+    /// use prometheus_client::pull::Target;
+    /// let target = Target::new("http://127.0.0.1:9898/metrics").scrape_classic_histograms(true);
+    /// assert!(target.scrape_classic_histograms);
+    /// ```
+    pub fn scrape_classic_histograms(mut self, keep: bool) -> Self {
+        self.scrape_classic_histograms = keep;
         self
     }
 
@@ -456,7 +474,7 @@ impl Config {
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
     /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and
     /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`,
-    /// `scrape_protocols` (a list of [`ScrapeProtocol`](super::ScrapeProtocol) names),
+    /// `scrape_classic_histograms`, `scrape_protocols` (a list of [`ScrapeProtocol`](super::ScrapeProtocol) names),
     /// `basic_auth` (`username`, `password` or `password_file`), `tls_config` (`ca_file`,
     /// `cert_file`, `key_file`, `server_name`, `insecure_skip_verify`; feature `tls`) and the
     /// keys of [`Limits`]. With the `tls` feature, `web_config_file` names the API's
@@ -661,6 +679,7 @@ fn target_from(at: &str, value: &toml::Value) -> Result<Target, ConfigError> {
             "job" => target.job = text(key, v)?,
             "honor_labels" => target.honor_labels = flag()?,
             "honor_timestamps" => target.honor_timestamps = flag()?,
+            "scrape_classic_histograms" => target.scrape_classic_histograms = flag()?,
             "body_size_limit" => limits.body_size_limit = positive_count(&key_at, v)?,
             "sample_limit" => limits.sample_limit = count(&key_at, v)?,
             "label_limit" => limits.label_limit = count(&key_at, v)?,

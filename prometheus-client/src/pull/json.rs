@@ -1,11 +1,13 @@
 //! Prometheus' API answers for query results, written straight into bytes from the result
 //! (no second copy of it as a JSON tree).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::exemplars::SeriesExemplars;
 use super::query::QueryValue;
-use super::storage::{Series, SeriesLabels};
+use super::storage::{Histogram, HistogramSeries, Series, SeriesLabels};
+use crate::parse::FloatHistogram;
 
 /// `{"status":"success","data":{"resultType":…,"result":…}}` for `value` evaluated at `at`.
 pub(crate) fn query_success(value: &QueryValue, at: i64) -> Vec<u8> {
@@ -16,21 +18,15 @@ pub(crate) fn query_success(value: &QueryValue, at: i64) -> Vec<u8> {
             out.extend_from_slice(br#""scalar","result":"#);
             point(&mut out, at, *v);
         }
-        QueryValue::Vector(points) => {
-            out.extend_from_slice(br#""vector","result":["#);
-            for (i, (labels, v)) in points.iter().enumerate() {
-                comma(&mut out, i);
-                out.extend_from_slice(br#"{"metric":"#);
-                metric(&mut out, labels);
-                out.extend_from_slice(br#","value":"#);
-                point(&mut out, at, *v);
-                out.push(b'}');
-            }
-            out.push(b']');
-        }
+        QueryValue::Vector(points) => vector(&mut out, points, &[], at),
+        QueryValue::MixedVector(points, histograms) => vector(&mut out, points, histograms, at),
         QueryValue::Matrix(series) => {
             out.extend_from_slice(br#""matrix","result":"#);
-            matrix(&mut out, series);
+            matrix(&mut out, series, &[]);
+        }
+        QueryValue::MixedMatrix(series, histograms) => {
+            out.extend_from_slice(br#""matrix","result":"#);
+            matrix(&mut out, series, histograms);
         }
         QueryValue::String(text) => {
             out.extend_from_slice(br#""string","result":["#);
@@ -90,20 +86,103 @@ fn comma(out: &mut Vec<u8>, i: usize) {
     }
 }
 
-fn matrix(out: &mut Vec<u8>, series: &[Series]) {
-    out.push(b'[');
-    for (i, (labels, samples)) in series.iter().enumerate() {
+/// An instant vector: `"value"` for a float sample, `"histogram"` for a native histogram.
+fn vector(
+    out: &mut Vec<u8>,
+    points: &[(SeriesLabels, f64)],
+    histograms: &[(SeriesLabels, Histogram)],
+    at: i64,
+) {
+    out.extend_from_slice(br#""vector","result":["#);
+    for (i, (labels, v)) in points.iter().enumerate() {
         comma(out, i);
         out.extend_from_slice(br#"{"metric":"#);
         metric(out, labels);
-        out.extend_from_slice(br#","values":["#);
-        for (j, (t, v)) in samples.iter().enumerate() {
-            comma(out, j);
-            point(out, *t, *v);
-        }
-        out.extend_from_slice(b"]}");
+        out.extend_from_slice(br#","value":"#);
+        point(out, at, *v);
+        out.push(b'}');
+    }
+    for (i, (labels, h)) in histograms.iter().enumerate() {
+        comma(out, points.len() + i);
+        out.extend_from_slice(br#"{"metric":"#);
+        metric(out, labels);
+        out.extend_from_slice(br#","histogram":"#);
+        histogram_point(out, at, h);
+        out.push(b'}');
     }
     out.push(b']');
+}
+
+/// Series by labels: `"values"` where a series has float samples, `"histograms"` where it has
+/// native histogram samples, as Prometheus writes a series with both.
+fn matrix(out: &mut Vec<u8>, series: &[Series], histograms: &[HistogramSeries]) {
+    type Both<'a> = (&'a [(i64, f64)], &'a [(i64, Histogram)]);
+    let mut merged: BTreeMap<&SeriesLabels, Both<'_>> = BTreeMap::new();
+    for (labels, samples) in series {
+        merged.entry(labels).or_insert((&[], &[])).0 = samples;
+    }
+    for (labels, samples) in histograms {
+        merged.entry(labels).or_insert((&[], &[])).1 = samples;
+    }
+    out.push(b'[');
+    for (i, (labels, (floats, histograms))) in merged.into_iter().enumerate() {
+        comma(out, i);
+        out.extend_from_slice(br#"{"metric":"#);
+        metric(out, labels);
+        if !floats.is_empty() {
+            out.extend_from_slice(br#","values":["#);
+            for (j, (t, v)) in floats.iter().enumerate() {
+                comma(out, j);
+                point(out, *t, *v);
+            }
+            out.push(b']');
+        }
+        if !histograms.is_empty() {
+            out.extend_from_slice(br#","histograms":["#);
+            for (j, (t, h)) in histograms.iter().enumerate() {
+                comma(out, j);
+                histogram_point(out, *t, h);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// `[seconds, {"count":…,"sum":…,"buckets":[[boundaries,"lower","upper","count"],…]}]`, as
+/// Prometheus writes a native histogram: populated buckets only, `boundaries` 0 for `(l, u]`,
+/// 1 for `[l, u)`, 2 for `(l, u)`, 3 for `[l, u]`.
+fn histogram_point(out: &mut Vec<u8>, ms: i64, h: &FloatHistogram) {
+    out.push(b'[');
+    let _ = serde_json::to_writer(&mut *out, &(ms as f64 / 1000.0));
+    out.extend_from_slice(br#",{"count":""#);
+    value_text(out, h.count());
+    out.extend_from_slice(br#"","sum":""#);
+    value_text(out, h.sum());
+    out.push(b'"');
+    let mut any = false;
+    for b in h.buckets() {
+        out.extend_from_slice(if any { b"," } else { br#","buckets":["# });
+        any = true;
+        let boundaries = match (b.lower_inclusive, b.upper_inclusive) {
+            (false, true) => b'0',
+            (true, false) => b'1',
+            (false, false) => b'2',
+            (true, true) => b'3',
+        };
+        out.extend_from_slice(&[b'[', boundaries, b',', b'"']);
+        value_text(out, b.lower);
+        out.extend_from_slice(b"\",\"");
+        value_text(out, b.upper);
+        out.extend_from_slice(b"\",\"");
+        value_text(out, b.count);
+        out.extend_from_slice(b"\"]");
+    }
+    if any {
+        out.push(b']');
+    }
+    out.extend_from_slice(b"}]");
 }
 
 fn metric(out: &mut Vec<u8>, labels: &[(String, String)]) {
@@ -168,6 +247,44 @@ mod tests {
         assert_eq!(
             text,
             r#"{"status":"success","data":[{"seriesLabels":{"__name__":"a_total"},"exemplars":[{"labels":{"trace_id":"abc"},"value":"6","timestamp":1600096945.479}]}]}"#
+        );
+    }
+
+    #[test]
+    fn native_histograms_are_the_json_prometheus_writes() {
+        let h = FloatHistogram::new(
+            0,
+            0.5,
+            1.0,
+            7.0,
+            9.25,
+            vec![(1, 3.0), (3, 1.0)],
+            vec![(0, 2.0)],
+        )
+        .expect("valid");
+        let labels: SeriesLabels = Arc::from(vec![("__name__".to_owned(), "h".to_owned())]);
+        let h = Arc::new(h);
+        assert_eq!(
+            text(&QueryValue::MixedVector(
+                vec![],
+                vec![(Arc::clone(&labels), Arc::clone(&h))]
+            )),
+            concat!(
+                r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"h"},"histogram":[1.5,"#,
+                r#"{"count":"7","sum":"9.25","buckets":[[1,"-1","-0.5","2"],[3,"-0.5","0.5","1"],[0,"1","2","3"],[0,"4","8","1"]]}]}]}}"#
+            )
+        );
+        let empty =
+            Arc::new(FloatHistogram::new(0, 0.0, 0.0, 0.0, 0.0, vec![], vec![]).expect("valid"));
+        assert_eq!(
+            text(&QueryValue::MixedMatrix(
+                vec![(Arc::clone(&labels), vec![(1_000, 1.0)])],
+                vec![(labels, vec![(2_000, empty)])]
+            )),
+            concat!(
+                r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"h"},"#,
+                r#""values":[[1.0,"1"]],"histograms":[[2.0,{"count":"0","sum":"0"}]]}]}}"#
+            )
         );
     }
 

@@ -59,8 +59,8 @@ pub use query::{
 };
 pub use scrape::{ScrapeError, ACCEPT, MAX_FUTURE_MS};
 pub use storage::{
-    is_stale, series_labels, AppendError, AppendStats, Matcher, MemoryStorage, SelectError,
-    SelectLimits, Series, SeriesLabels, Storage, STALE_NAN,
+    is_stale, series_labels, AppendError, AppendStats, Histogram, HistogramSeries, Matcher,
+    MemoryStorage, SelectError, SelectLimits, Series, SeriesLabels, Storage, STALE_NAN,
 };
 pub use target::TargetStatus;
 #[cfg(feature = "tls")]

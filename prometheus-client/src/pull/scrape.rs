@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 use super::config::{Limits, Target};
 use super::exemplars::StoredExemplar;
-use super::storage::{series_labels, SeriesLabels};
+use super::storage::{series_labels, Histogram, SeriesLabels};
 use crate::parse::{
     format_for_content_type, Entry, ParseError, ParseErrorKind, Parser, FALLBACK_FORMAT,
 };
@@ -135,6 +135,8 @@ pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
 #[derive(Debug, Default)]
 pub(crate) struct Scraped {
     pub(crate) samples: Vec<(SeriesLabels, i64, f64)>,
+    /// Native histogram samples (protobuf scrapes only).
+    pub(crate) histograms: Vec<(SeriesLabels, i64, Histogram)>,
     /// Exemplars, each with the index of its sample in `samples`.
     pub(crate) exemplars: Vec<(usize, StoredExemplar)>,
     /// Samples dropped for a timestamp more than [`MAX_FUTURE_MS`] ahead.
@@ -357,6 +359,9 @@ fn samples(
     };
     #[cfg(feature = "protobuf")]
     if format == crate::encoding::Format::Protobuf {
+        // The family whose histograms are native: its classic samples are only kept when
+        // the target asks for them.
+        let mut native_family: Option<String> = None;
         for sample in crate::parse::protobuf_samples(body) {
             let sample = match sample {
                 Ok(sample) => sample,
@@ -365,18 +370,24 @@ fn samples(
                     return Err(collector.refuse(error));
                 }
             };
+            let value = match sample.histogram {
+                Some(histogram) => {
+                    native_family = Some(sample.family.clone());
+                    Value::Histogram(histogram)
+                }
+                None if !target.scrape_classic_histograms
+                    && native_family.as_deref() == Some(sample.family.as_str()) =>
+                {
+                    continue;
+                }
+                None => Value::Float(sample.value),
+            };
             let labels = sample
                 .labels
                 .iter()
                 .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(v.as_str())));
             let exemplar = sample.exemplar.map(|e| (e.labels, e.value, e.timestamp_ms));
-            collector.add(
-                &sample.name,
-                labels,
-                sample.value,
-                sample.timestamp_ms,
-                exemplar,
-            )?;
+            collector.add(&sample.name, labels, value, sample.timestamp_ms, exemplar)?;
         }
         return collector.finish();
     }
@@ -405,13 +416,26 @@ fn samples(
             (labels, e.value, e.timestamp.and_then(|t| t.as_millis()))
         });
         let timestamp = sample.timestamp.and_then(|t| t.as_millis());
-        collector.add(sample.name, labels, sample.value, timestamp, exemplar)?;
+        collector.add(
+            sample.name,
+            labels,
+            Value::Float(sample.value),
+            timestamp,
+            exemplar,
+        )?;
     }
     collector.finish()
 }
 
 /// An exemplar as the collector takes it: labels, value, timestamp in milliseconds.
 type ExemplarParts = (Vec<(String, String)>, f64, Option<i64>);
+
+/// A scraped sample's value.
+enum Value {
+    Float(f64),
+    #[cfg_attr(not(feature = "protobuf"), allow(dead_code))] // only protobuf carries them
+    Histogram(Histogram),
+}
 
 /// Labels, checks and keeps one scrape's samples, whatever format they were read from.
 struct Collector<'t> {
@@ -439,7 +463,7 @@ impl Collector<'_> {
         &mut self,
         name: &str,
         sample_labels: impl Iterator<Item = (&'l str, std::borrow::Cow<'l, str>)>,
-        value: f64,
+        value: Value,
         timestamp: Option<i64>,
         exemplar: Option<ExemplarParts>,
     ) -> Result<(), Refused> {
@@ -456,6 +480,7 @@ impl Collector<'_> {
             // Keep reading, to count what the target sent.
             self.refused = Some(ScrapeError::SampleLimit(limits.sample_limit));
             self.scraped.samples = Vec::new();
+            self.scraped.histograms = Vec::new();
             self.scraped.exemplars = Vec::new();
             return Ok(());
         }
@@ -480,6 +505,14 @@ impl Collector<'_> {
             self.scraped.too_far_ahead += 1;
             return Ok(());
         }
+        let value = match value {
+            Value::Float(value) => value,
+            Value::Histogram(histogram) => {
+                let labels = series_labels(labels);
+                self.scraped.histograms.push((labels, timestamp, histogram));
+                return Ok(());
+            }
+        };
         if let Some((labels, value, at)) = exemplar {
             // An exemplar without a time gets the scrape's, as in Prometheus.
             self.scraped.exemplars.push((

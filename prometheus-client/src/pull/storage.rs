@@ -8,11 +8,19 @@ use std::time::Instant;
 
 use parking_lot::RwLock;
 
+use crate::parse::FloatHistogram;
+
 /// A series' labels, sorted by name, `__name__` included.
 pub type SeriesLabels = Arc<[(String, String)]>;
 
 /// A series and its samples `(timestamp in ms, value)`, in time order.
 pub type Series = (SeriesLabels, Vec<(i64, f64)>);
+
+/// A native histogram sample's value, shared (a sample is read far more often than written).
+pub type Histogram = Arc<FloatHistogram>;
+
+/// A series and its native histogram samples `(timestamp in ms, histogram)`, in time order.
+pub type HistogramSeries = (SeriesLabels, Vec<(i64, Histogram)>);
 
 /// Prometheus' stale marker: a NaN with these exact bits ends a series.
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
@@ -85,6 +93,30 @@ pub struct AppendStats {
     pub out_of_order: usize,
     /// Samples refused because their series has another value at that timestamp.
     pub duplicates: usize,
+}
+
+impl AppendStats {
+    /// Appends `(t, v)` to a series' samples of one kind, or counts why not.
+    fn sample<T: Clone>(
+        &mut self,
+        samples: &mut Vec<(i64, T)>,
+        t: i64,
+        v: &T,
+        same: impl Fn(&T, &T) -> bool,
+    ) {
+        match samples.last() {
+            Some((last_t, _)) if t < *last_t => self.out_of_order += 1,
+            Some((last_t, last_v)) if t == *last_t => {
+                if !same(last_v, v) {
+                    self.duplicates += 1;
+                }
+            }
+            _ => {
+                samples.push((t, v.clone()));
+                self.appended += 1;
+            }
+        }
+    }
 }
 
 /// How much one select may return, and until when it may run: a query's remaining budget.
@@ -170,10 +202,22 @@ impl std::error::Error for AppendError {}
 /// A store of time series. Implementations decide how samples are encoded; scraping and
 /// queries see only this interface. Every method may be called from many threads at once.
 pub trait Storage: Send + Sync + 'static {
-    /// Appends samples `(labels, timestamp in ms, value)`, all or nothing: nothing when they
-    /// would create more series than the store may hold. A sample older than its series'
-    /// newest is refused and counted, as is another value at the same timestamp.
-    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError>;
+    /// Appends float samples `(labels, timestamp in ms, value)`: [`append_all`] without
+    /// histograms.
+    ///
+    /// [`append_all`]: Storage::append_all
+    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError> {
+        self.append_all(samples, &[])
+    }
+    /// Appends float samples and native histogram samples `(labels, timestamp in ms,
+    /// value)`, all or nothing: nothing when they would create more series than the store may
+    /// hold. A sample older than its series' newest of the same kind is refused and counted,
+    /// as is another value at the same timestamp.
+    fn append_all(
+        &self,
+        samples: &[(SeriesLabels, i64, f64)],
+        histograms: &[(SeriesLabels, i64, Histogram)],
+    ) -> Result<AppendStats, AppendError>;
     /// How many series the store holds.
     fn series_count(&self) -> usize;
     /// Every series matching all `matchers`, with its samples in `[start, end]` (ms); an error
@@ -195,7 +239,26 @@ pub trait Storage: Send + Sync + 'static {
         end: i64,
         limits: SelectLimits,
     ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError>;
-    /// The labels of every series matching all `matchers` with a sample in `[start, end]`.
+    /// Every series matching all `matchers` with native histogram samples in `[start, end]`,
+    /// with them; limited as [`select`](Storage::select).
+    fn select_histograms(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<HistogramSeries>, SelectError>;
+    /// Every series matching all `matchers` with a native histogram sample in `[start, end]`,
+    /// and its newest one there; limited as [`select`](Storage::select).
+    fn select_latest_histograms(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<(SeriesLabels, i64, Histogram)>, SelectError>;
+    /// The labels of every series matching all `matchers` with a sample (of either kind) in
+    /// `[start, end]`.
     fn series(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesLabels>;
     /// Every label name in use.
     fn label_names(&self) -> Vec<String>;
@@ -245,11 +308,14 @@ struct Index {
     free: Vec<usize>,
     ids: HashMap<SeriesLabels, usize>,
     postings: HashMap<(String, String), BTreeSet<usize>>,
+    /// Series with native histogram samples: while none, histogram selects return at once.
+    with_histograms: usize,
 }
 
 struct StoredSeries {
     labels: SeriesLabels,
     samples: Vec<(i64, f64)>,
+    histograms: Vec<(i64, Histogram)>,
 }
 
 impl Index {
@@ -260,6 +326,7 @@ impl Index {
         let stored = Some(StoredSeries {
             labels: Arc::clone(labels),
             samples: Vec::new(),
+            histograms: Vec::new(),
         });
         let id = match self.free.pop() {
             Some(id) => {
@@ -305,40 +372,113 @@ impl Index {
     }
 }
 
-/// A series' samples within a select's range, or why the select stopped there.
-type Window<'i> = Result<&'i [(i64, f64)], SelectError>;
+/// The samples of `samples` (in time order) within `[start, end]`.
+fn window<T>(samples: &[(i64, T)], start: i64, end: i64) -> &[(i64, T)] {
+    let from = samples.partition_point(|(t, _)| *t < start);
+    let to = samples.partition_point(|(t, _)| *t <= end);
+    &samples[from..to.max(from)]
+}
+
+/// One series' samples of one kind within a select's range, or why the select stopped there.
+type Window<'i, T> = Result<(&'i SeriesLabels, &'i [(i64, T)]), SelectError>;
 
 impl Index {
-    /// The series matching `matchers` that have samples in `[start, end]`, each with those
-    /// samples; an error in place of a window once the deadline has passed.
+    /// The series matching `matchers`, or an error in place of one once the deadline has
+    /// passed.
     fn matching<'i>(
         &'i self,
         matchers: &'i [Matcher],
-        start: i64,
-        end: i64,
         limits: &'i SelectLimits,
-    ) -> impl Iterator<Item = (&'i StoredSeries, Window<'i>)> + 'i {
+    ) -> impl Iterator<Item = Result<&'i StoredSeries, SelectError>> + 'i {
         self.candidates(matchers)
             .into_iter()
             .filter_map(|id| self.series[id].as_ref())
             .filter(|s| matchers.iter().all(|m| m.matches(&s.labels)))
-            .filter_map(move |s| {
+            .map(move |s| {
                 if limits.past_deadline() {
-                    return Some((s, Err(SelectError::Timeout)));
+                    return Err(SelectError::Timeout);
                 }
-                let from = s.samples.partition_point(|(t, _)| *t < start);
-                let to = s.samples.partition_point(|(t, _)| *t <= end);
-                (from < to).then(|| (s, Ok(&s.samples[from..to])))
+                Ok(s)
             })
+    }
+
+    /// Each matching series' samples of one kind in `[start, end]`, where it has any.
+    fn windows<'i, T: 'i>(
+        &'i self,
+        matchers: &'i [Matcher],
+        (start, end): (i64, i64),
+        limits: &'i SelectLimits,
+        kind: fn(&StoredSeries) -> &[(i64, T)],
+    ) -> impl Iterator<Item = Window<'i, T>> + 'i {
+        self.matching(matchers, limits).filter_map(move |series| {
+            let series = match series {
+                Ok(series) => series,
+                Err(e) => return Some(Err(e)),
+            };
+            let window = window(kind(series), start, end);
+            (!window.is_empty()).then_some(Ok((&series.labels, window)))
+        })
     }
 }
 
+/// Samples of one kind, `(timestamp in ms, value)`.
+type Samples<T> = Vec<(i64, T)>;
+
+/// Each window's samples, copied out, within the budget of `limits`.
+fn copy_windows<'i, T: Clone + 'i>(
+    windows: impl Iterator<Item = Window<'i, T>>,
+    limits: &SelectLimits,
+) -> Result<Vec<(SeriesLabels, Samples<T>)>, SelectError> {
+    let mut budget = limits.max_samples;
+    let mut out = Vec::new();
+    for window in windows {
+        let (labels, window) = window?;
+        budget = budget
+            .checked_sub(window.len())
+            .ok_or(SelectError::TooManySamples)?;
+        out.push((Arc::clone(labels), window.to_vec()));
+    }
+    Ok(out)
+}
+
+/// Each window's newest sample, within the budget of `limits`.
+fn latest_of<'i, T: Clone + 'i>(
+    windows: impl Iterator<Item = Window<'i, T>>,
+    limits: &SelectLimits,
+) -> Result<Vec<(SeriesLabels, i64, T)>, SelectError> {
+    let mut out = Vec::new();
+    for window in windows {
+        let (labels, window) = window?;
+        let Some((t, v)) = window.last() else {
+            continue;
+        };
+        if out.len() == limits.max_samples {
+            return Err(SelectError::TooManySamples);
+        }
+        out.push((Arc::clone(labels), *t, v.clone()));
+    }
+    Ok(out)
+}
+
+fn floats(series: &StoredSeries) -> &[(i64, f64)] {
+    &series.samples
+}
+
+fn histograms(series: &StoredSeries) -> &[(i64, Histogram)] {
+    &series.histograms
+}
+
 impl Storage for MemoryStorage {
-    fn append(&self, samples: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError> {
+    fn append_all(
+        &self,
+        samples: &[(SeriesLabels, i64, f64)],
+        histograms: &[(SeriesLabels, i64, Histogram)],
+    ) -> Result<AppendStats, AppendError> {
         let mut index = self.inner.write();
         let new: HashSet<&SeriesLabels> = samples
             .iter()
             .map(|(labels, _, _)| labels)
+            .chain(histograms.iter().map(|(labels, _, _)| labels))
             .filter(|labels| !index.ids.contains_key(*labels))
             .collect();
         if index.ids.len() + new.len() > self.max_series {
@@ -349,20 +489,21 @@ impl Storage for MemoryStorage {
         let mut stats = AppendStats::default();
         for (labels, t, v) in samples {
             let id = index.id_of(labels, &mut stats);
+            if let Some(series) = index.series[id].as_mut() {
+                stats.sample(&mut series.samples, *t, v, |a, b| {
+                    a.to_bits() == b.to_bits()
+                });
+            }
+        }
+        for (labels, t, h) in histograms {
+            let id = index.id_of(labels, &mut stats);
             let Some(series) = index.series[id].as_mut() else {
                 continue;
             };
-            match series.samples.last() {
-                Some((last_t, _)) if t < last_t => stats.out_of_order += 1,
-                Some((last_t, last_v)) if t == last_t => {
-                    if last_v.to_bits() != v.to_bits() {
-                        stats.duplicates += 1;
-                    }
-                }
-                _ => {
-                    series.samples.push((*t, *v));
-                    stats.appended += 1;
-                }
+            let first = series.histograms.is_empty();
+            stats.sample(&mut series.histograms, *t, h, |a, b| a == b);
+            if first && !series.histograms.is_empty() {
+                index.with_histograms += 1;
             }
         }
         Ok(stats)
@@ -380,16 +521,10 @@ impl Storage for MemoryStorage {
         limits: SelectLimits,
     ) -> Result<Vec<Series>, SelectError> {
         let index = self.inner.read();
-        let mut budget = limits.max_samples;
-        let mut out = Vec::new();
-        for (series, window) in index.matching(matchers, start, end, &limits) {
-            let window = window?;
-            budget = budget
-                .checked_sub(window.len())
-                .ok_or(SelectError::TooManySamples)?;
-            out.push((Arc::clone(&series.labels), window.to_vec()));
-        }
-        Ok(out)
+        copy_windows(
+            index.windows(matchers, (start, end), &limits, floats),
+            &limits,
+        )
     }
 
     fn select_latest(
@@ -400,25 +535,56 @@ impl Storage for MemoryStorage {
         limits: SelectLimits,
     ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError> {
         let index = self.inner.read();
-        let mut out = Vec::new();
-        for (series, window) in index.matching(matchers, start, end, &limits) {
-            let Some(&(t, v)) = window?.last() else {
-                continue;
-            };
-            if out.len() == limits.max_samples {
-                return Err(SelectError::TooManySamples);
-            }
-            out.push((Arc::clone(&series.labels), t, v));
+        latest_of(
+            index.windows(matchers, (start, end), &limits, floats),
+            &limits,
+        )
+    }
+
+    fn select_histograms(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<HistogramSeries>, SelectError> {
+        let index = self.inner.read();
+        if index.with_histograms == 0 {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        copy_windows(
+            index.windows(matchers, (start, end), &limits, histograms),
+            &limits,
+        )
+    }
+
+    fn select_latest_histograms(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        limits: SelectLimits,
+    ) -> Result<Vec<(SeriesLabels, i64, Histogram)>, SelectError> {
+        let index = self.inner.read();
+        if index.with_histograms == 0 {
+            return Ok(Vec::new());
+        }
+        latest_of(
+            index.windows(matchers, (start, end), &limits, histograms),
+            &limits,
+        )
     }
 
     fn series(&self, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesLabels> {
         let index = self.inner.read();
         index
-            .matching(matchers, start, end, &SelectLimits::unlimited())
-            .filter(|(_, window)| window.is_ok_and(|w| !w.is_empty()))
-            .map(|(series, _)| Arc::clone(&series.labels))
+            .matching(matchers, &SelectLimits::unlimited())
+            .filter_map(Result::ok)
+            .filter(|s| {
+                !window(&s.samples, start, end).is_empty()
+                    || !window(&s.histograms, start, end).is_empty()
+            })
+            .map(|s| Arc::clone(&s.labels))
             .collect()
     }
 
@@ -442,15 +608,23 @@ impl Storage for MemoryStorage {
     fn drop_before(&self, cutoff: i64) {
         let mut index = self.inner.write();
         let mut emptied = Vec::new();
+        let mut with_histograms_gone = 0;
         for (id, slot) in index.series.iter_mut().enumerate() {
             if let Some(series) = slot {
                 let keep_from = series.samples.partition_point(|(t, _)| *t < cutoff);
                 series.samples.drain(..keep_from);
-                if series.samples.is_empty() {
+                let had_histograms = !series.histograms.is_empty();
+                let keep_from = series.histograms.partition_point(|(t, _)| *t < cutoff);
+                series.histograms.drain(..keep_from);
+                if had_histograms && series.histograms.is_empty() {
+                    with_histograms_gone += 1;
+                }
+                if series.samples.is_empty() && series.histograms.is_empty() {
                     emptied.push((id, slot.take().map(|s| s.labels)));
                 }
             }
         }
+        index.with_histograms -= with_histograms_gone;
         for (id, labels) in emptied {
             let Some(labels) = labels else { continue };
             index.free.push(id);
@@ -491,6 +665,61 @@ mod tests {
             ("__name__".into(), name.into()),
             ("job".into(), job.into()),
         ])
+    }
+
+    fn histogram(count: f64) -> Histogram {
+        let h = FloatHistogram::new(0, 0.0, 0.0, count, count, vec![(1, count)], vec![]);
+        Arc::new(h.expect("valid"))
+    }
+
+    #[test]
+    fn histogram_samples_live_beside_floats() {
+        let s = MemoryStorage::with_max_series(2);
+        let (a, b) = (labels("h", "x"), labels("h", "y"));
+        let stats = s
+            .append_all(
+                &[(a.clone(), 5, 1.0)],
+                &[
+                    (a.clone(), 10, histogram(1.0)),
+                    (a.clone(), 20, histogram(2.0)),
+                    (a.clone(), 15, histogram(9.0)),
+                    (a.clone(), 20, histogram(3.0)),
+                    (b.clone(), 20, histogram(4.0)),
+                ],
+            )
+            .expect("within the series limit");
+        assert_eq!(
+            stats,
+            AppendStats {
+                appended: 4,
+                series_added: 2,
+                out_of_order: 1,
+                duplicates: 1
+            }
+        );
+        let all = [Matcher::Equal("__name__".into(), "h".into())];
+        let got = s
+            .select_histograms(&all, 0, 100, SelectLimits::unlimited())
+            .expect("no limits");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].1.len(), 2);
+        assert_eq!(
+            s.select_histograms(&all, 0, 100, SelectLimits::unlimited().max_samples(2)),
+            Err(SelectError::TooManySamples)
+        );
+        let latest = s
+            .select_latest_histograms(&all, 0, 100, SelectLimits::unlimited())
+            .expect("no limits");
+        assert_eq!(latest[0].2.count(), 2.0);
+        assert_eq!(select(&s, &all, 0, 100).len(), 1, "floats are apart");
+        assert_eq!(s.series(&all, 12, 100).len(), 2);
+        // A third series, of either kind, is refused whole.
+        let c = labels("h", "z");
+        assert!(s.append_all(&[], &[(c, 30, histogram(1.0))]).is_err());
+        s.drop_before(21);
+        assert_eq!(s.series_count(), 0);
+        let none = s.select_histograms(&all, 0, 100, SelectLimits::unlimited());
+        assert_eq!(none, Ok(Vec::new()));
     }
 
     #[test]

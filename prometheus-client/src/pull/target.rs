@@ -200,8 +200,9 @@ fn store(
         .samples
         .iter()
         .map(|(l, _, _)| Arc::clone(l))
+        .chain(scraped.histograms.iter().map(|(l, _, _)| Arc::clone(l)))
         .collect();
-    let seen = scraped.samples.len() + scraped.too_far_ahead;
+    let seen = scraped.samples.len() + scraped.histograms.len() + scraped.too_far_ahead;
     let refused = |error| Outcome {
         error: Some(error),
         samples_seen: seen,
@@ -216,7 +217,7 @@ fn store(
     {
         return refused(ScrapeError::SeriesLimit(limit));
     }
-    let stats = match storage.append(&scraped.samples) {
+    let stats = match storage.append_all(&scraped.samples, &scraped.histograms) {
         Ok(stats) => stats,
         Err(AppendError::SeriesLimit { limit }) => return refused(ScrapeError::StoreFull(limit)),
     };

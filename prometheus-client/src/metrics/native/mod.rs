@@ -12,7 +12,7 @@
 //! otherwise the zero bucket is widened (up to its maximum threshold) or the resolution
 //! halved (schema − 1), and a reset is scheduled for when it is allowed.
 
-mod schema;
+pub(crate) mod schema;
 
 use std::collections::HashMap;
 use std::sync::Arc;

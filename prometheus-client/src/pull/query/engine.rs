@@ -14,7 +14,7 @@ use promql_parser::parser::{Expr, VectorSelector};
 use super::eval::{matchers, Evaluator};
 use super::guard::{check_depth, check_text};
 use super::{QueryError, QueryLimits, QueryValue};
-use crate::pull::storage::{Matcher, Series, SeriesLabels, Storage};
+use crate::pull::storage::{Matcher, SeriesLabels, Storage};
 
 /// What to evaluate a query text for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,13 +78,8 @@ impl QueryEngine {
         start: i64,
         end: i64,
         step: i64,
-    ) -> Result<Vec<Series>, QueryError> {
-        match self.on_scoped_thread(storage, query, QueryTime::Range { start, end, step })? {
-            QueryValue::Matrix(series) => Ok(series),
-            _ => Err(QueryError::Invalid(
-                "a range query needs a scalar or instant vector expression".into(),
-            )),
-        }
+    ) -> Result<QueryValue, QueryError> {
+        self.on_scoped_thread(storage, query, QueryTime::Range { start, end, step })
     }
 
     fn on_scoped_thread(
@@ -228,9 +223,7 @@ fn evaluate(
     let mut evaluator = Evaluator::new(storage, limits.max_samples, limits.timeout, deadline);
     match time {
         QueryTime::Instant { at } => evaluator.instant(&expr, at),
-        QueryTime::Range { start, end, step } => evaluator
-            .range(&expr, start, end, step)
-            .map(QueryValue::Matrix),
+        QueryTime::Range { start, end, step } => evaluator.range(&expr, start, end, step),
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use promql_parser::label::MatchOp;
+use promql_parser::parser::token::{T_COUNT, T_SUM};
 use promql_parser::parser::{
     AggregateExpr, AtModifier, Expr, Offset, SubqueryExpr, VectorSelector,
 };
@@ -18,7 +19,8 @@ use super::binary;
 use super::preload::{collect_preloadable, Loaded, Preloaded, Window, Windows};
 use super::{QueryError, QueryValue, LOOKBACK_MS, MAX_POINTS_PER_SERIES};
 use crate::pull::storage::{
-    is_stale, Matcher, SelectError, SelectLimits, Series, SeriesLabels, Storage,
+    is_stale, Histogram, HistogramSeries, Matcher, SelectError, SelectLimits, Series, SeriesLabels,
+    Storage,
 };
 
 /// A series and its value at one time.
@@ -29,17 +31,49 @@ pub(super) type Sample = (SeriesLabels, f64);
 pub(super) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub(super) type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 
+/// A series, the time of its sample, and its value.
+type TimedSample = (SeriesLabels, i64, f64);
+
+/// A series and its native histogram at one time.
+pub(super) type HistogramSample = (SeriesLabels, Histogram);
+
 /// What an expression evaluates to at one time.
 pub(super) enum Value {
     Scalar(f64),
     Vector(Vec<Sample>),
+    /// An instant vector with native histogram samples (at least one), and maybe floats.
+    Mixed(Vec<Sample>, Vec<HistogramSample>),
     Matrix(Vec<Series>),
+    /// A range vector with native histogram series (at least one), and maybe floats.
+    MixedMatrix(Vec<Series>, Vec<HistogramSeries>),
     String(String),
+}
+
+impl Value {
+    /// An instant vector: [`Value::Mixed`] only when it has histograms.
+    pub(super) fn vector(floats: Vec<Sample>, histograms: Vec<HistogramSample>) -> Value {
+        if histograms.is_empty() {
+            Value::Vector(floats)
+        } else {
+            Value::Mixed(floats, histograms)
+        }
+    }
+
+    /// The value as operators and functions of floats see it: histogram samples left out.
+    fn floats_only(self) -> Value {
+        match self {
+            Value::Mixed(floats, _) => Value::Vector(floats),
+            Value::MixedMatrix(floats, _) => Value::Matrix(floats),
+            other => other,
+        }
+    }
 }
 
 /// A range vector argument: the series' samples, and the range they were taken from.
 pub(super) struct RangeArg {
     pub(super) series: Vec<(SeriesLabels, Window)>,
+    /// The series with native histogram samples in the range, with them.
+    pub(super) histograms: Vec<HistogramSeries>,
     pub(super) range_start: i64,
     pub(super) range_end: i64,
 }
@@ -177,19 +211,22 @@ impl<'s> Evaluator<'s> {
         Ok(match self.eval(expr, t)? {
             Value::Scalar(v) => QueryValue::Scalar(v),
             Value::Vector(v) => QueryValue::Vector(v),
+            Value::Mixed(floats, histograms) => QueryValue::MixedVector(floats, histograms),
             Value::Matrix(m) => QueryValue::Matrix(m),
+            Value::MixedMatrix(floats, histograms) => QueryValue::MixedMatrix(floats, histograms),
             Value::String(s) => QueryValue::String(s),
         })
     }
 
-    /// Evaluates `expr` at every `step` from `start` to `end` (ms), as a matrix.
+    /// Evaluates `expr` at every `step` from `start` to `end` (ms), as a matrix
+    /// ([`QueryValue::Matrix`], or [`QueryValue::MixedMatrix`] when it has histograms).
     pub(super) fn range(
         &mut self,
         expr: &Expr,
         start: i64,
         end: i64,
         step: i64,
-    ) -> Result<Vec<Series>, QueryError> {
+    ) -> Result<QueryValue, QueryError> {
         check_range(start, end, step)?;
         self.start = start;
         self.end = end;
@@ -198,12 +235,20 @@ impl<'s> Evaluator<'s> {
         }
         let mut series: Vec<Series> = Vec::new();
         let mut index: Map<SeriesLabels, usize> = Map::default();
+        let mut histogram_series: BTreeMap<SeriesLabels, Vec<(i64, Histogram)>> = BTreeMap::new();
         let mut t = start;
         loop {
             let points = match self.step(expr, t)? {
                 QueryValue::Scalar(v) => vec![(Arc::from(Vec::new()), v)],
                 QueryValue::Vector(points) => points,
-                QueryValue::Matrix(_) | QueryValue::String(_) => {
+                QueryValue::MixedVector(points, histograms) => {
+                    self.kept += histograms.len();
+                    for (labels, h) in histograms {
+                        histogram_series.entry(labels).or_default().push((t, h));
+                    }
+                    points
+                }
+                QueryValue::Matrix(_) | QueryValue::MixedMatrix(..) | QueryValue::String(_) => {
                     return Err(invalid(
                         "a range query needs a scalar or instant vector expression",
                     ))
@@ -226,7 +271,13 @@ impl<'s> Evaluator<'s> {
             }
         }
         series.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(series)
+        if histogram_series.is_empty() {
+            return Ok(QueryValue::Matrix(series));
+        }
+        Ok(QueryValue::MixedMatrix(
+            series,
+            histogram_series.into_iter().collect(),
+        ))
     }
 
     /// Loads the samples each selector of `expr` (outside subqueries, and without `@`) reads
@@ -241,8 +292,21 @@ impl<'s> Evaluator<'s> {
             }
             let first = self.reference_time(None, vs.offset.as_ref(), start)?;
             let last = self.reference_time(None, vs.offset.as_ref(), end)?;
+            let matchers = matchers(vs)?;
+            // A selector of native histograms is read step by step.
+            let histograms = self.storage.select_histograms(
+                &matchers,
+                first.saturating_sub(reach),
+                last,
+                self.select_limits().max_samples(1),
+            );
+            match histograms {
+                Ok(none) if none.is_empty() => {}
+                Ok(_) | Err(SelectError::TooManySamples) => continue,
+                Err(e) => return Err(self.select_error(e)),
+            }
             let loaded = self.storage.select(
-                &matchers(vs)?,
+                &matchers,
                 first.saturating_sub(reach),
                 last,
                 self.select_limits(),
@@ -311,7 +375,7 @@ impl<'s> Evaluator<'s> {
             Expr::NumberLiteral(n) => Value::Scalar(n.val),
             Expr::StringLiteral(s) => Value::String(s.val.clone()),
             Expr::Paren(p) => self.eval(&p.expr, t)?,
-            Expr::Unary(u) => match self.eval(&u.expr, t)? {
+            Expr::Unary(u) => match self.eval(&u.expr, t)?.floats_only() {
                 Value::Scalar(v) => Value::Scalar(-v),
                 Value::Vector(points) => Value::Vector(unique(
                     points
@@ -321,24 +385,29 @@ impl<'s> Evaluator<'s> {
                 )?),
                 _ => return Err(invalid("unary minus needs a scalar or an instant vector")),
             },
-            Expr::VectorSelector(vs) => Value::Vector(
-                self.selector_samples(vs, t)?
-                    .into_iter()
-                    .map(|(labels, _, v)| (labels, v))
-                    .collect(),
-            ),
-            Expr::MatrixSelector(_) | Expr::Subquery(_) => Value::Matrix(
-                self.range_arg(expr, t)?
+            Expr::VectorSelector(vs) => {
+                let (floats, histograms) = self.selector_all(vs, t)?;
+                let floats = floats.into_iter().map(|(labels, _, v)| (labels, v));
+                Value::vector(floats.collect(), histograms)
+            }
+            Expr::MatrixSelector(_) | Expr::Subquery(_) => {
+                let range = self.range_arg(expr, t)?;
+                let floats = range
                     .series
                     .into_iter()
                     .map(|(labels, window)| (labels, window.to_vec()))
-                    .collect(),
-            ),
+                    .collect();
+                if range.histograms.is_empty() {
+                    Value::Matrix(floats)
+                } else {
+                    Value::MixedMatrix(floats, range.histograms)
+                }
+            }
             Expr::Call(call) => self.call(call, t)?,
             Expr::Aggregate(agg) => self.aggregate(agg, t)?,
             Expr::Binary(b) => {
-                let lhs = self.eval(&b.lhs, t)?;
-                let rhs = self.eval(&b.rhs, t)?;
+                let lhs = self.eval(&b.lhs, t)?.floats_only();
+                let rhs = self.eval(&b.rhs, t)?.floats_only();
                 let op = b.op.id();
                 let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
                 match (lhs, rhs) {
@@ -365,16 +434,30 @@ impl<'s> Evaluator<'s> {
             expr,
             Expr::Unary(_) | Expr::Call(_) | Expr::Aggregate(_) | Expr::Binary(_)
         );
-        if let (true, Value::Vector(points)) = (computed, &value) {
-            self.hold(points.len())?;
+        match (computed, &value) {
+            (true, Value::Vector(points)) => self.hold(points.len())?,
+            (true, Value::Mixed(points, histograms)) => {
+                self.hold(points.len() + histograms.len())?;
+            }
+            _ => {}
         }
         Ok(value)
     }
 
-    /// Evaluates `expr` to an instant vector.
+    /// Evaluates `expr` to an instant vector, its float samples only.
     pub(super) fn vector_arg(&mut self, expr: &Expr, t: i64) -> Result<Vec<Sample>, QueryError> {
+        Ok(self.vector_and_histograms(expr, t)?.0)
+    }
+
+    /// Evaluates `expr` to an instant vector: its float and its histogram samples.
+    pub(super) fn vector_and_histograms(
+        &mut self,
+        expr: &Expr,
+        t: i64,
+    ) -> Result<(Vec<Sample>, Vec<HistogramSample>), QueryError> {
         match self.eval(expr, t)? {
-            Value::Vector(points) => Ok(points),
+            Value::Vector(points) => Ok((points, Vec::new())),
+            Value::Mixed(points, histograms) => Ok((points, histograms)),
             _ => Err(invalid("expected an instant vector")),
         }
     }
@@ -409,12 +492,12 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The latest sample of each series in `[ref - 5m, ref]`, unless it is a stale marker:
-    /// `(labels, its time, value)`.
-    fn selector_samples(
+    /// floats `(labels, its time, value)`, and native histograms.
+    fn selector_all(
         &mut self,
         vs: &VectorSelector,
         t: i64,
-    ) -> Result<Vec<(SeriesLabels, i64, f64)>, QueryError> {
+    ) -> Result<(Vec<TimedSample>, Vec<HistogramSample>), QueryError> {
         let reference = self.reference_time(vs.at.as_ref(), vs.offset.as_ref(), t)?;
         if let Some(loaded) = self.preloaded.get_mut(&key(vs)) {
             let from = reference.saturating_sub(LOOKBACK_MS);
@@ -429,23 +512,50 @@ impl<'s> Evaluator<'s> {
                 })
                 .collect();
             self.hold(latest.len())?;
-            return Ok(latest);
+            return Ok((latest, Vec::new()));
         }
         let matchers = matchers(vs)?;
+        let from = reference.saturating_sub(LOOKBACK_MS);
         let latest = self
             .storage
-            .select_latest(
-                &matchers,
-                reference.saturating_sub(LOOKBACK_MS),
-                reference,
-                self.select_limits(),
-            )
+            .select_latest(&matchers, from, reference, self.select_limits())
             .map_err(|e| self.select_error(e))?;
         self.hold(latest.len())?;
-        Ok(latest
-            .into_iter()
-            .filter(|(_, _, v)| !is_stale(*v))
-            .collect())
+        let histograms = self
+            .storage
+            .select_latest_histograms(&matchers, from, reference, self.select_limits())
+            .map_err(|e| self.select_error(e))?;
+        self.hold(histograms.len())?;
+        if histograms.is_empty() {
+            let floats = latest.into_iter().filter(|(_, _, v)| !is_stale(*v));
+            return Ok((floats.collect(), Vec::new()));
+        }
+        // A series with both kinds reads its newer one (a float if both have the same time;
+        // a stale marker, a float, ends a histogram series).
+        let float_at: Map<&SeriesLabels, i64> = latest.iter().map(|(l, at, _)| (l, *at)).collect();
+        let histogram_at: Map<&SeriesLabels, i64> =
+            histograms.iter().map(|(l, at, _)| (l, *at)).collect();
+        let histograms: Vec<HistogramSample> = histograms
+            .iter()
+            .filter(|(l, at, _)| float_at.get(l).is_none_or(|f| f < at))
+            .map(|(l, _, h)| (Arc::clone(l), Arc::clone(h)))
+            .collect();
+        let floats = latest
+            .iter()
+            .filter(|(l, at, v)| !is_stale(*v) && histogram_at.get(l).is_none_or(|h| h <= at))
+            .cloned()
+            .collect();
+        Ok((floats, histograms))
+    }
+
+    /// The latest float sample of each series in `[ref - 5m, ref]`, unless it is a stale
+    /// marker or the series' newest sample is a histogram: `(labels, its time, value)`.
+    fn selector_samples(
+        &mut self,
+        vs: &VectorSelector,
+        t: i64,
+    ) -> Result<Vec<(SeriesLabels, i64, f64)>, QueryError> {
+        Ok(self.selector_all(vs, t)?.0)
     }
 
     /// The sample times of `timestamp()`'s argument: a selector's own, else `t`.
@@ -565,6 +675,7 @@ impl<'s> Evaluator<'s> {
                     self.hold(series.iter().map(|(_, s)| s.len()).sum())?;
                     return Ok(RangeArg {
                         series,
+                        histograms: Vec::new(),
                         range_start: start,
                         range_end: end,
                     });
@@ -583,8 +694,14 @@ impl<'s> Evaluator<'s> {
                     })
                     .filter(|(_, samples)| !samples.is_empty())
                     .collect();
+                let histograms = self
+                    .storage
+                    .select_histograms(&matchers, start, end, self.select_limits())
+                    .map_err(|e| self.select_error(e))?;
+                self.hold(histograms.iter().map(|(_, s)| s.len()).sum())?;
                 Ok(RangeArg {
                     series,
+                    histograms,
                     range_start: start,
                     range_end: end,
                 })
@@ -615,12 +732,21 @@ impl<'s> Evaluator<'s> {
             return Err(QueryError::TooManyPoints);
         }
         let mut series: BTreeMap<SeriesLabels, Vec<(i64, f64)>> = BTreeMap::new();
+        let mut histograms: BTreeMap<SeriesLabels, Vec<(i64, Histogram)>> = BTreeMap::new();
         while at <= end {
             self.check_deadline()?;
             match self.eval(&sq.expr, at)? {
                 Value::Vector(points) => {
                     for (labels, v) in points {
                         series.entry(labels).or_default().push((at, v));
+                    }
+                }
+                Value::Mixed(points, histogram_points) => {
+                    for (labels, v) in points {
+                        series.entry(labels).or_default().push((at, v));
+                    }
+                    for (labels, h) in histogram_points {
+                        histograms.entry(labels).or_default().push((at, h));
                     }
                 }
                 Value::Scalar(v) => series
@@ -636,6 +762,7 @@ impl<'s> Evaluator<'s> {
                 .into_iter()
                 .map(|(labels, samples)| (labels, Window::owned(samples)))
                 .collect(),
+            histograms: histograms.into_iter().collect(),
             range_start: first,
             range_end: end,
         })
@@ -655,8 +782,18 @@ impl<'s> Evaluator<'s> {
                 }
             },
         };
-        let vector = self.vector_arg(&agg.expr, t)?;
+        let (mut vector, histograms) = self.vector_and_histograms(&agg.expr, t)?;
         let modifier = agg.modifier.as_ref();
+        let mut summed = Vec::new();
+        match agg.op.id() {
+            T_SUM if !histograms.is_empty() => {
+                summed = sum_histograms(histograms, modifier);
+            }
+            // Every sample counts, whatever its kind.
+            T_COUNT => vector.extend(histograms.into_iter().map(|(labels, _)| (labels, 0.0))),
+            // The other aggregations are of floats.
+            _ => {}
+        }
         let node = std::ptr::from_ref(agg) as usize;
         let remember = self.canonical();
         let (grouped, interned) = (&mut self.grouped, &mut self.interned);
@@ -680,15 +817,50 @@ impl<'s> Evaluator<'s> {
             });
             Arc::clone(group)
         };
-        Ok(Value::Vector(aggregate(
+        let mut floats = aggregate(
             agg.op.id(),
             vector,
             modifier,
             param,
             &mut group_of,
             remember,
-        )?))
+        )?;
+        if !summed.is_empty() {
+            // A group with samples of both kinds has no sum, as in Prometheus.
+            let both: Set<SeriesLabels> = floats
+                .iter()
+                .filter(|(l, _)| summed.iter().any(|(h, _)| h == l))
+                .map(|(l, _)| Arc::clone(l))
+                .collect();
+            floats.retain(|(l, _)| !both.contains(l));
+            summed.retain(|(l, _)| !both.contains(l));
+        }
+        Ok(Value::vector(floats, summed))
     }
+}
+
+/// `sum` of native histograms: one histogram per group, groups in the order their first
+/// member appears.
+fn sum_histograms(
+    histograms: Vec<HistogramSample>,
+    modifier: Option<&promql_parser::parser::LabelModifier>,
+) -> Vec<HistogramSample> {
+    let mut groups: Vec<(SeriesLabels, crate::parse::FloatHistogram)> = Vec::new();
+    let mut index: Map<SeriesLabels, usize> = Map::default();
+    for (labels, h) in histograms {
+        let key = grouping_of(&labels, modifier);
+        match index.get(&key) {
+            Some(&i) => groups[i].1.add(&h),
+            None => {
+                index.insert(Arc::clone(&key), groups.len());
+                groups.push((key, (*h).clone()));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(labels, h)| (labels, Arc::new(h)))
+        .collect()
 }
 
 /// [`unique`] for labels that are canonical (one `Arc` for each content): by address.
@@ -718,6 +890,26 @@ pub(super) fn unique(points: Vec<Sample>) -> Result<Vec<Sample>, QueryError> {
         }
     }
     Ok(points)
+}
+
+/// [`unique`] over an instant vector's float and histogram samples together.
+pub(super) fn unique_mixed(
+    points: Vec<Sample>,
+    histograms: Vec<HistogramSample>,
+) -> Result<(Vec<Sample>, Vec<HistogramSample>), QueryError> {
+    let mut seen =
+        Set::with_capacity_and_hasher(points.len() + histograms.len(), Default::default());
+    let labels = points
+        .iter()
+        .map(|(l, _)| l)
+        .chain(histograms.iter().map(|(l, _)| l));
+    if !labels.into_iter().all(|l| seen.insert(l)) {
+        return Err(invalid(
+            "vector cannot contain metrics with the same labelset",
+        ));
+    }
+    drop(seen);
+    Ok((points, histograms))
 }
 
 /// A range query's bounds, checked as Prometheus' API checks them.
@@ -950,7 +1142,7 @@ mod tests {
             "too many points"
         );
         let near_end = range_query(&s, "x", i64::MAX - 10, i64::MAX, 7).expect("valid");
-        assert!(near_end.is_empty());
+        assert_eq!(near_end, QueryValue::Matrix(Vec::new()));
     }
 
     #[test]

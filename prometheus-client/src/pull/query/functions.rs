@@ -2,13 +2,17 @@
 //! `quantile.go`): range functions over each series' samples, instant functions over each
 //! sample, and the special ones (`absent`, `scalar`, `vector`, `time`, `timestamp`, the date
 //! functions, `label_replace`, `label_join`, `sort`, `histogram_quantile`). The native
-//! histogram functions see only float samples, so they return nothing, as Prometheus does
-//! for classic data.
+//! histogram functions are in `native.rs`.
+
+use std::sync::Arc;
 
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{Call, Expr};
 
-use super::eval::{drop_name, unique, unique_by_address, Evaluator, Map, Sample, Value};
+use super::eval::{
+    drop_name, unique, unique_by_address, unique_mixed, Evaluator, HistogramSample, Map, Sample,
+    Set, Value,
+};
 use super::QueryError;
 use crate::pull::storage::SeriesLabels;
 
@@ -36,6 +40,10 @@ impl Evaluator<'_> {
                 }
             }
             Value::Vector(points) => Value::Vector(unique(points)?),
+            Value::Mixed(points, histograms) => {
+                let (points, histograms) = unique_mixed(points, histograms)?;
+                Value::Mixed(points, histograms)
+            }
             other => other,
         })
     }
@@ -105,15 +113,12 @@ impl Evaluator<'_> {
             }
             "histogram_quantile" => {
                 let q = self.scalar_arg(args[0], t)?;
-                let vector = self.vector_arg(args[1], t)?;
-                Ok(Value::Vector(histogram_quantile(q, vector)))
+                let (vector, histograms) = self.vector_and_histograms(args[1], t)?;
+                Ok(Value::Vector(histogram_quantile(q, vector, histograms)))
             }
             // Native histograms only; float samples are skipped.
             "histogram_count" | "histogram_sum" | "histogram_fraction" => {
-                for arg in &args {
-                    self.eval(arg, t)?;
-                }
-                Ok(Value::Vector(Vec::new()))
+                self.histogram_function(name, &args, t)
             }
             "clamp" => {
                 let vector = self.vector_arg(args[0], t)?;
@@ -227,7 +232,16 @@ impl Evaluator<'_> {
                 .collect();
             return Ok(Value::Vector(out));
         }
-        let range = self.range_arg(arg, t)?;
+        let mut range = self.range_arg(arg, t)?;
+        let histograms = if range.histograms.is_empty() {
+            Vec::new()
+        } else {
+            let floats: Set<SeriesLabels> =
+                range.series.iter().map(|(l, _)| Arc::clone(l)).collect();
+            let bounds = (range.range_start, range.range_end);
+            let histograms = std::mem::take(&mut range.histograms);
+            self.histogram_rates(name, histograms, &floats, bounds)
+        };
         let mut out = Vec::with_capacity(range.series.len());
         for (labels, samples) in range.series {
             let Some(value) = apply_range(
@@ -247,7 +261,7 @@ impl Evaluator<'_> {
             };
             out.push((labels, value));
         }
-        Ok(Value::Vector(out))
+        Ok(Value::vector(out, histograms))
     }
 }
 
@@ -676,7 +690,13 @@ pub(super) fn quantile(q: f64, values: &mut [f64]) -> f64 {
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
 }
 
-fn histogram_quantile(q: f64, vector: Vec<Sample>) -> Vec<Sample> {
+/// `histogram_quantile` of native histograms (first) and of classic buckets grouped by
+/// their labels without `le`; where both have the same labels, neither, as in Prometheus.
+fn histogram_quantile(
+    q: f64,
+    vector: Vec<Sample>,
+    histograms: Vec<HistogramSample>,
+) -> Vec<Sample> {
     let mut order: Vec<SeriesLabels> = Vec::new();
     let mut groups: Map<SeriesLabels, Vec<(f64, f64)>> = Map::default();
     for (labels, v) in vector {
@@ -697,13 +717,18 @@ fn histogram_quantile(q: f64, vector: Vec<Sample>) -> Vec<Sample> {
         });
         group.push((upper, v));
     }
-    order
-        .into_iter()
-        .filter_map(|key| {
-            let mut buckets = groups.remove(&key)?;
-            Some((drop_name(&key), bucket_quantile(q, &mut buckets)))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (labels, h) in histograms {
+        if groups.remove(&labels).is_some() {
+            continue;
+        }
+        out.push((drop_name(&labels), h.quantile(q)));
+    }
+    out.extend(order.into_iter().filter_map(|key| {
+        let mut buckets = groups.remove(&key)?;
+        Some((drop_name(&key), bucket_quantile(q, &mut buckets)))
+    }));
+    out
 }
 
 /// Go's `strconv.ParseFloat`, enough for `le` values.
@@ -783,8 +808,8 @@ pub(super) fn extrapolated_rate(
     if samples.len() < 2 {
         return None;
     }
-    let (first_t, first_v) = samples[0];
-    let (last_t, last_v) = samples[samples.len() - 1];
+    let first_v = samples[0].1;
+    let last_v = samples[samples.len() - 1].1;
     let mut result = last_v - first_v;
     if is_counter {
         for pair in samples.windows(2) {
@@ -793,12 +818,31 @@ pub(super) fn extrapolated_rate(
             }
         }
     }
+    // A counter that went up started at zero no earlier than its slope says.
+    let zero_at = (is_counter && result > 0.0 && first_v >= 0.0).then_some(first_v / result);
+    let times = samples.iter().map(|(t, _)| *t);
+    Some(result * extrapolation(times, (range_start, range_end), zero_at, is_rate))
+}
+
+/// What `rate`, `increase` and `delta` multiply the change between the first and the last
+/// sample by: the sampled interval extrapolated towards the range's ends (at most half an
+/// average interval past a sample, and not before the counter's zero point, given as the
+/// share of the sampled interval before the first sample), per second for a rate.
+pub(super) fn extrapolation(
+    times: impl ExactSizeIterator<Item = i64> + Clone,
+    (range_start, range_end): (i64, i64),
+    zero_at: Option<f64>,
+    is_rate: bool,
+) -> f64 {
+    let n = times.len();
+    let first_t = times.clone().next().unwrap_or(range_start);
+    let last_t = times.last().unwrap_or(range_end);
     let mut to_start = (first_t - range_start) as f64 / 1000.0;
     let to_end = (range_end - last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
-    let average = sampled / (samples.len() - 1) as f64;
-    if is_counter && result > 0.0 && first_v >= 0.0 {
-        let to_zero = sampled * (first_v / result);
+    let average = sampled / (n - 1) as f64;
+    if let Some(share) = zero_at {
+        let to_zero = sampled * share;
         if to_zero < to_start {
             to_start = to_zero;
         }
@@ -819,7 +863,7 @@ pub(super) fn extrapolated_rate(
     if is_rate {
         factor /= (range_end - range_start) as f64 / 1000.0;
     }
-    Some(result * factor)
+    factor
 }
 
 /// `irate` and `idelta`: from the last two samples.

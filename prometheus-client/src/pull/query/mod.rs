@@ -1,12 +1,11 @@
-//! Evaluating PromQL over a [`Storage`]: the subset a round-trip test needs, the way
-//! Prometheus computes it, within limits that keep one query from taking the process down.
-//! Expressions are parsed with `promql-parser`; anything outside the subset gets an error that
-//! names what is not supported.
+//! Evaluating PromQL over a [`Storage`] as Prometheus 2.42 computes it, within limits that
+//! keep one query from taking the process down. Expressions are parsed with
+//! `promql-parser`; anything Prometheus 2.42 does not have gets an error that names it.
 //!
-//! Supported: selectors with `=`, `!=`, `=~`, `!~` (5-minute lookback; a stale marker ends a
-//! series), range selectors, `rate`, `increase`, `histogram_quantile`, `sum`, `avg`, `min`,
-//! `max`, `count` with `by`/`without`, number literals, unary minus, and `+ - * /` where one
-//! side is a scalar.
+//! Native histogram samples are values of their own ([`QueryValue::MixedVector`],
+//! [`QueryValue::MixedMatrix`]): `rate`, `increase`, `delta`, `sum`, `count` and the
+//! `histogram_*` functions take them; operators and the functions of floats see only float
+//! samples.
 //!
 //! Every query runs on a thread of its own whose stack is sized for the longest query text
 //! allowed ([`QueryLimits::max_length`]), so no text can overflow it: a query is checked for
@@ -20,6 +19,7 @@ mod engine;
 mod eval;
 mod functions;
 mod guard;
+mod native;
 mod preload;
 
 use std::fmt;
@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use engine::QueryEngine;
 pub(crate) use engine::QueryTime;
 
-use super::storage::{Series, SeriesLabels, Storage};
+use super::storage::{Histogram, HistogramSeries, Series, SeriesLabels, Storage};
 
 /// How far back an instant selector looks for a sample, as Prometheus' default.
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
@@ -43,8 +43,14 @@ pub enum QueryValue {
     Scalar(f64),
     /// One value per series (labels sorted, `__name__` kept only where Prometheus keeps it).
     Vector(Vec<(SeriesLabels, f64)>),
+    /// An instant vector with native histogram samples (at least one): its float samples
+    /// and its histogram samples.
+    MixedVector(Vec<(SeriesLabels, f64)>, Vec<(SeriesLabels, Histogram)>),
     /// Samples per series, from a range selector or a range query.
     Matrix(Vec<Series>),
+    /// A range vector with native histogram series (at least one): its float series and its
+    /// histogram series.
+    MixedMatrix(Vec<Series>, Vec<HistogramSeries>),
     /// A string literal.
     String(String),
 }
@@ -232,13 +238,16 @@ pub fn instant_query(
     QueryEngine::new(QueryLimits::default()).instant(storage, query, at)
 }
 
-/// Evaluates `query` at every `step` from `start` to `end` (ms), as a matrix, with default
-/// limits.
+/// Evaluates `query` at every `step` from `start` to `end` (ms), as a matrix
+/// ([`QueryValue::Matrix`], or [`QueryValue::MixedMatrix`] when it has native histograms),
+/// with default limits.
 ///
 /// ```
-/// use prometheus_client::pull::{range_query, MemoryStorage};
+/// use prometheus_client::pull::{range_query, MemoryStorage, QueryValue};
 /// let storage = MemoryStorage::default();
-/// let series = range_query(&storage, "2", 0, 30_000, 15_000)?;
+/// let QueryValue::Matrix(series) = range_query(&storage, "2", 0, 30_000, 15_000)? else {
+///     unreachable!("no histograms here");
+/// };
 /// assert_eq!(series[0].1, [(0, 2.0), (15_000, 2.0), (30_000, 2.0)]);
 /// # Ok::<(), prometheus_client::pull::QueryError>(())
 /// ```
@@ -248,7 +257,7 @@ pub fn range_query(
     start: i64,
     end: i64,
     step: i64,
-) -> Result<Vec<Series>, QueryError> {
+) -> Result<QueryValue, QueryError> {
     QueryEngine::new(QueryLimits::default()).range(storage, query, start, end, step)
 }
 
@@ -259,7 +268,8 @@ mod tests {
 
     use super::*;
     use crate::pull::storage::{
-        series_labels, AppendError, AppendStats, Matcher, MemoryStorage, SelectError, SelectLimits,
+        series_labels, AppendError, AppendStats, Histogram, HistogramSeries, Matcher,
+        MemoryStorage, SelectError, SelectLimits,
     };
 
     fn store(series: usize, samples: i64) -> MemoryStorage {
@@ -382,7 +392,11 @@ mod tests {
     }
 
     impl Storage for Awkward {
-        fn append(&self, _: &[(SeriesLabels, i64, f64)]) -> Result<AppendStats, AppendError> {
+        fn append_all(
+            &self,
+            _: &[(SeriesLabels, i64, f64)],
+            _: &[(SeriesLabels, i64, Histogram)],
+        ) -> Result<AppendStats, AppendError> {
             Ok(AppendStats::default())
         }
         fn series_count(&self) -> usize {
@@ -405,6 +419,24 @@ mod tests {
             _: SelectLimits,
         ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError> {
             std::thread::sleep(self.delay);
+            Ok(Vec::new())
+        }
+        fn select_histograms(
+            &self,
+            _: &[Matcher],
+            _: i64,
+            _: i64,
+            _: SelectLimits,
+        ) -> Result<Vec<HistogramSeries>, SelectError> {
+            Ok(Vec::new())
+        }
+        fn select_latest_histograms(
+            &self,
+            _: &[Matcher],
+            _: i64,
+            _: i64,
+            _: SelectLimits,
+        ) -> Result<Vec<(SeriesLabels, i64, Histogram)>, SelectError> {
             Ok(Vec::new())
         }
         fn series(&self, _: &[Matcher], _: i64, _: i64) -> Vec<SeriesLabels> {
