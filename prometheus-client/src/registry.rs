@@ -12,7 +12,7 @@ use parking_lot::RwLock;
 
 use crate::collector::{CollectError, Collected, CollectedFamilies, Collector};
 use crate::desc::{check_label_name, is_valid_metric_name, is_valid_unit, LabelNameError};
-use crate::encoding::{self, escape_label_value, Format, MetricEncoder};
+use crate::encoding::{self, escape_label_value, Escaping, Format, MetricEncoder};
 use crate::metrics::ChildLabels;
 use crate::{Counter, Family, Metric, MetricType};
 
@@ -63,6 +63,8 @@ struct Families {
     /// Whether counters, histograms and summaries keep their creation time and OpenMetrics
     /// shows it as `_created`.
     created_timestamps: bool,
+    /// Whether metric names may be any UTF-8 text, not only `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    utf8_names: bool,
     /// The registry's own count of what families with a child limit refused, by family,
     /// registered with the first such family.
     refused_children: Option<Family<[String; 1], Counter>>,
@@ -294,10 +296,41 @@ impl Registry {
         registry
     }
 
+    /// The same registry, now taking metric names outside `[a-zA-Z_:][a-zA-Z0-9_:]*` (any
+    /// non-empty UTF-8 text), as Prometheus 3 does. A scrape writes them as its `Accept`
+    /// header's `escaping` parameter asks ([`Escaping`]): in the quoted syntax for
+    /// `allow-utf-8` (`{"http.requests",method="GET"} 1`), escaped into the classic
+    /// character set otherwise, `underscores` when the scraper does not say. Label names
+    /// keep the classic rules.
+    ///
+    /// ```
+    /// use prometheus_client::encoding::{Escaping, Format};
+    /// use prometheus_client::{Counter, Registry};
+    ///
+    /// let registry = Registry::new().allow_utf8_names();
+    /// registry.register("http.requests", "", Counter::new())?.inc();
+    /// let mut out = Vec::new();
+    /// registry.encode_with_escaping(Format::Text, Escaping::AllowUtf8, &mut out)?;
+    /// assert_eq!(out, b"# TYPE \"http.requests_total\" counter\n{\"http.requests_total\"} 1\n");
+    /// assert!(registry.encode_to_string(Format::Text)?.contains("\nhttp_requests_total 1\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allow_utf8_names(self) -> Self {
+        self.shared.write().utf8_names = true;
+        self
+    }
+
+    /// Whether the registry takes UTF-8 metric names ([`allow_utf8_names`]).
+    ///
+    /// [`allow_utf8_names`]: Self::allow_utf8_names
+    pub fn allows_utf8_names(&self) -> bool {
+        self.shared.read().utf8_names
+    }
+
     /// A view that registers with `prefix_` before each name (nested prefixes join with `_`).
     pub fn sub_registry_with_prefix(&self, prefix: &str) -> Result<Registry, RegisterError> {
         let full = self.full_name(prefix);
-        if !is_valid_metric_name(&full) {
+        if !metric_name_allowed(&full, self.allows_utf8_names()) {
             return Err(RegisterError::InvalidPrefix(full));
         }
         Ok(Registry {
@@ -385,6 +418,7 @@ impl Registry {
             unit,
             &self.const_labels,
             metric,
+            self.allows_utf8_names(),
         )?;
         let mut families = self.shared.write();
         if families.created_timestamps {
@@ -454,8 +488,22 @@ impl Registry {
     }
 
     /// Appends the whole registry to `out` in `format`: families sorted by name, then
-    /// `# EOF` for OpenMetrics. On error, `out` is left as it was.
+    /// `# EOF` for OpenMetrics. On error, `out` is left as it was. UTF-8 metric names (see
+    /// [`allow_utf8_names`](Self::allow_utf8_names)) are escaped with
+    /// [`Escaping::Underscores`].
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_with_escaping(format, Escaping::default(), out)
+    }
+
+    /// [`encode`](Self::encode), writing metric names outside the classic character set as
+    /// `escaping` says: what a scraper asked for with the `escaping` parameter
+    /// ([`negotiate_with_escaping`](crate::encoding::negotiate_with_escaping)).
+    pub fn encode_with_escaping(
+        &self,
+        format: Format,
+        escaping: Escaping,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let families = self.shared.read();
         let collected = families.collect()?;
         let mut registered = families.by_name.iter().peekable();
@@ -468,7 +516,8 @@ impl Registry {
                 (None, None) => break,
             };
             if let Some((name, family)) = next {
-                family.encode(name, format, families.created_timestamps, out);
+                let created = families.created_timestamps;
+                family.encode(name, (format, escaping), created, out);
             }
         }
         encoding::write_end(out, format);
@@ -503,6 +552,7 @@ fn prepare(
     unit: Option<&str>,
     const_labels: &[(String, String)],
     metric: Box<dyn Metric>,
+    utf8_names: bool,
 ) -> Result<Prepared, RegisterError> {
     let metric_type = metric.metric_type();
     let mut name = match metric_type.name_suffix() {
@@ -523,7 +573,7 @@ fn prepare(
             name = format!("{name}_{unit}");
         }
     }
-    if !is_valid_metric_name(&name) {
+    if !metric_name_allowed(&name, utf8_names) {
         return Err(RegisterError::InvalidName(name));
     }
     let invalid_label = |error| RegisterError::InvalidLabel {
@@ -599,6 +649,7 @@ impl Families {
             None,
             &[],
             Box::new(family.clone()),
+            false,
         );
         if let Ok(prepared) = prepared {
             // Taken by a family of the user's: the count stays unexported.
@@ -710,8 +761,16 @@ impl Families {
                     Some(prefix) => format!("{prefix}_{name}"),
                     None => name,
                 };
-                let prepared = prepare(&full, &help, unit.as_deref(), &entry.const_labels, metric)
-                    .map_err(EncodeError::Collected)?;
+                let utf8_names = self.utf8_names;
+                let prepared = prepare(
+                    &full,
+                    &help,
+                    unit.as_deref(),
+                    &entry.const_labels,
+                    metric,
+                    utf8_names,
+                )
+                .map_err(EncodeError::Collected)?;
                 self.check_disjoint(&prepared)
                     .map_err(EncodeError::Collected)?;
                 collected.insert(prepared).map_err(EncodeError::Collected)?;
@@ -770,7 +829,15 @@ impl FamilyEntry {
         Ok(())
     }
 
-    fn encode(&self, name: &str, format: Format, created: bool, out: &mut Vec<u8>) {
+    fn encode(
+        &self,
+        name: &str,
+        (format, escaping): (Format, Escaping),
+        created: bool,
+        out: &mut Vec<u8>,
+    ) {
+        let quoted = encoding::needs_quotes(name, escaping);
+        let name = &*encoding::escape_family(name, self.metric_type, escaping);
         #[cfg(feature = "protobuf")]
         if format == Format::Protobuf {
             let mut builder = encoding::protobuf::FamilyBuilder::new(
@@ -795,7 +862,7 @@ impl FamilyEntry {
         encoding::write_family_header(
             out,
             format,
-            name,
+            (name, quoted),
             &self.help,
             self.unit.as_deref(),
             self.metric_type,
@@ -808,9 +875,18 @@ impl FamilyEntry {
                 &registration.rendered_const_labels,
                 created,
             );
+            if quoted {
+                encoder = encoder.quoting_name();
+            }
             registration.metric.encode(&mut encoder);
         }
     }
+}
+
+/// Whether `name` may name a metric: the classic character set, or any non-empty text when
+/// the registry allows UTF-8 names.
+fn metric_name_allowed(name: &str, utf8_names: bool) -> bool {
+    is_valid_metric_name(name) || (utf8_names && !name.is_empty())
 }
 
 fn render_const_labels(labels: &[(String, String)]) -> String {

@@ -6,6 +6,7 @@
 //! rendered for this child, and the format's rules.
 
 mod escape;
+mod escaping;
 mod negotiate;
 mod number;
 mod openmetrics;
@@ -14,7 +15,9 @@ pub mod protobuf;
 mod text;
 mod value;
 
-pub use negotiate::negotiate;
+pub(crate) use escaping::{escape_family, needs_quotes};
+pub use escaping::{Escaping, UnknownEscaping};
+pub use negotiate::{negotiate, negotiate_with_escaping};
 pub(crate) use value::Value;
 
 pub(crate) use escape::{label_value as escape_label_value, match_quoted_label_value};
@@ -87,11 +90,12 @@ pub(crate) struct NativeParts<'a> {
     pub(crate) negative: &'a [(i32, u64)],
 }
 
-/// Writes the metadata lines (HELP, TYPE, UNIT) that open a family.
+/// Writes the metadata lines (HELP, TYPE, UNIT) that open a family; `name` says whether it
+/// is written in double quotes (a UTF-8 name where the scraper allows them).
 pub(crate) fn write_family_header(
     out: &mut Vec<u8>,
     format: Format,
-    name: &str,
+    name: (&str, bool),
     help: &str,
     unit: Option<&str>,
     metric_type: MetricType,
@@ -155,6 +159,9 @@ pub struct MetricEncoder<'a> {
     /// Whether `_created` samples are written (a registry's choice; OpenMetrics and
     /// protobuf only).
     created: bool,
+    /// Whether the name goes in double quotes inside the braces (a UTF-8 name where the
+    /// scraper allows them).
+    quoted_name: bool,
     /// Where samples go instead of `out` in the protobuf format.
     #[cfg(feature = "protobuf")]
     proto: Option<&'a mut protobuf::FamilyBuilder>,
@@ -176,8 +183,17 @@ impl<'a> MetricEncoder<'a> {
             labels: "",
             timestamp_ms: None,
             created,
+            quoted_name: false,
             #[cfg(feature = "protobuf")]
             proto: None,
+        }
+    }
+
+    /// The same encoder, writing the name in the quoted syntax: `{"name_total",a="b"} 1`.
+    pub(crate) fn quoting_name(self) -> Self {
+        MetricEncoder {
+            quoted_name: true,
+            ..self
         }
     }
 
@@ -216,6 +232,7 @@ impl<'a> MetricEncoder<'a> {
             labels,
             timestamp_ms: self.timestamp_ms,
             created: self.created,
+            quoted_name: self.quoted_name,
             #[cfg(feature = "protobuf")]
             proto: self.proto.as_deref_mut(),
         }
@@ -251,6 +268,7 @@ impl<'a> MetricEncoder<'a> {
             labels: self.labels,
             timestamp_ms: Some(millis),
             created: self.created,
+            quoted_name: self.quoted_name,
             #[cfg(feature = "protobuf")]
             proto: self.proto.as_deref_mut(),
         }
@@ -375,9 +393,12 @@ impl<'a> MetricEncoder<'a> {
 
     fn write_head(&mut self, suffix: &str, extra: ExtraLabel<'_>) {
         let out = &mut *self.out;
-        out.extend_from_slice(self.name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
         let mut first = true;
+        if self.quoted_name {
+            out.push(b'{');
+            first = false;
+        }
+        escaping::write_name(out, &[self.name, suffix], self.quoted_name);
         for part in [self.const_labels, self.labels] {
             if !part.is_empty() {
                 out.push(if first { b'{' } else { b',' });
@@ -394,7 +415,7 @@ impl<'a> MetricEncoder<'a> {
             }
             ExtraLabel::FamilyName(value) => {
                 out.push(if first { b'{' } else { b',' });
-                out.extend_from_slice(self.name.as_bytes());
+                escaping::write_name(out, &[self.name], self.quoted_name);
                 out.extend_from_slice(b"=\"");
                 out.extend_from_slice(value.as_bytes());
                 out.push(b'"');

@@ -1,6 +1,6 @@
 //! Choosing the exposition format from an HTTP `Accept` header.
 
-use super::Format;
+use super::{Escaping, Format};
 
 /// Picks the format to answer a request with `Accept: accept`, as client_golang's
 /// `expfmt.NegotiateIncludingOpenMetrics` does.
@@ -23,28 +23,60 @@ use super::Format;
 /// assert_eq!(negotiate(""), Format::Text);
 /// ```
 pub fn negotiate(accept: &str) -> Format {
-    let mut ranges: Vec<(f32, usize, Option<Format>)> = accept
+    negotiate_with_escaping(accept).0
+}
+
+/// [`negotiate`], and how names outside the classic character set are to be written: the
+/// `escaping` parameter (`allow-utf-8`, `underscores`, `dots`, `values`) of the chosen
+/// media range or of one tried before it, as client_golang's `NegotiateAccept` reads it;
+/// [`Escaping::Underscores`] when none says.
+///
+/// ```
+/// use prometheus_client::encoding::{negotiate_with_escaping, Escaping, Format};
+///
+/// // Prometheus 3's default.
+/// let prometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+///     text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+/// assert_eq!(negotiate_with_escaping(prometheus3), (Format::OpenMetrics, Escaping::AllowUtf8));
+/// assert_eq!(negotiate_with_escaping("text/plain"), (Format::Text, Escaping::Underscores));
+/// ```
+pub fn negotiate_with_escaping(accept: &str) -> (Format, Escaping) {
+    let mut ranges: Vec<(f32, usize, MediaRange)> = accept
         .split(',')
         .enumerate()
         .filter_map(|(position, range)| {
-            let (quality, format) = media_range(range)?;
-            (quality > 0.0).then_some((quality, position, format))
+            let range = media_range(range)?;
+            (range.quality > 0.0).then_some((range.quality, position, range))
         })
         .collect();
     ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranges
-        .into_iter()
-        .find_map(|(_, _, format)| format)
-        .unwrap_or(Format::Text)
+    let mut escaping = Escaping::default();
+    for (_, _, range) in ranges {
+        escaping = range.escaping.unwrap_or(escaping);
+        if let Some(format) = range.format {
+            return (format, escaping);
+        }
+    }
+    (Format::Text, escaping)
 }
 
-/// Reads one media range: its quality and the format it asks for, if one of ours.
-fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
+/// One media range of an `Accept` header, read.
+struct MediaRange {
+    quality: f32,
+    /// The format it asks for, if one of ours.
+    format: Option<Format>,
+    /// Its `escaping` parameter, if it names a scheme.
+    escaping: Option<Escaping>,
+}
+
+/// Reads one media range.
+fn media_range(range: &str) -> Option<MediaRange> {
     let mut parts = range.split(';').map(str::trim);
     let media_type = parts.next().filter(|t| !t.is_empty())?;
     let mut version = None;
     let mut proto = None;
     let mut encoding = None;
+    let mut escaping = None;
     let mut quality = 1.0f32;
     for param in parts {
         let Some((key, value)) = param.split_once('=') else {
@@ -55,6 +87,7 @@ fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
             "version" => version = Some(value),
             "proto" => proto = Some(value),
             "encoding" => encoding = Some(value),
+            "escaping" => escaping = value.parse().ok(),
             "q" => {
                 quality = value
                     .parse()
@@ -73,7 +106,11 @@ fn media_range(range: &str) -> Option<(f32, Option<Format>)> {
     } else {
         None
     };
-    Some((quality, format))
+    Some(MediaRange {
+        quality,
+        format,
+        escaping,
+    })
 }
 
 /// The protobuf format, for `proto=io.prometheus.client.MetricFamily; encoding=delimited`
@@ -128,6 +165,28 @@ mod tests {
         ];
         for (header, want) in table {
             assert_eq!(negotiate(header), *want, "Accept: {header}");
+        }
+    }
+
+    #[test]
+    fn escaping_comes_from_the_chosen_range_or_one_before_it() {
+        let table: &[(&str, Escaping)] = &[
+            ("text/plain;escaping=dots", Escaping::Dots),
+            ("text/plain;escaping=values", Escaping::Values),
+            ("text/plain;escaping=bogus", Escaping::Underscores),
+            (
+                "application/json;escaping=allow-utf-8;q=0.9,text/plain;q=0.5",
+                Escaping::AllowUtf8,
+            ),
+            // Ranges after the chosen one do not count.
+            (
+                "text/plain;q=0.9,application/openmetrics-text;escaping=dots;q=0.5",
+                Escaping::Underscores,
+            ),
+            ("", Escaping::Underscores),
+        ];
+        for (header, want) in table {
+            assert_eq!(negotiate_with_escaping(header).1, *want, "Accept: {header}");
         }
     }
 

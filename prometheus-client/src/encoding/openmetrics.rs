@@ -4,30 +4,32 @@
 //! family has a unit, which registration guarantees is also the name's suffix.
 
 use super::escape;
+use super::escaping::write_name;
 use crate::MetricType;
 
+/// The TYPE, UNIT and HELP lines; `quoted` puts the name in double quotes (a UTF-8 name).
 pub(super) fn write_family_header(
     out: &mut Vec<u8>,
-    name: &str,
+    (name, quoted): (&str, bool),
     help: &str,
     unit: Option<&str>,
     metric_type: MetricType,
 ) {
     out.extend_from_slice(b"# TYPE ");
-    out.extend_from_slice(name.as_bytes());
+    write_name(out, &[name], quoted);
     out.push(b' ');
     out.extend_from_slice(metric_type.as_str().as_bytes());
     out.push(b'\n');
     if let Some(unit) = unit {
         out.extend_from_slice(b"# UNIT ");
-        out.extend_from_slice(name.as_bytes());
+        write_name(out, &[name], quoted);
         out.push(b' ');
         out.extend_from_slice(unit.as_bytes());
         out.push(b'\n');
     }
     if !help.is_empty() {
         out.extend_from_slice(b"# HELP ");
-        out.extend_from_slice(name.as_bytes());
+        write_name(out, &[name], quoted);
         out.push(b' ');
         escape::help(out, help, true);
         out.push(b'\n');

@@ -7,11 +7,13 @@
 //! exists for them (OpenMetrics keeps them).
 
 use super::escape;
+use super::escaping::write_name;
 use crate::MetricType;
 
+/// The HELP and TYPE lines; `quoted` puts the name in double quotes (a UTF-8 name).
 pub(super) fn write_family_header(
     out: &mut Vec<u8>,
-    name: &str,
+    (name, quoted): (&str, bool),
     help: &str,
     metric_type: MetricType,
 ) {
@@ -25,15 +27,13 @@ pub(super) fn write_family_header(
     };
     if !help.is_empty() {
         out.extend_from_slice(b"# HELP ");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
+        write_name(out, &[name, suffix], quoted);
         out.push(b' ');
         escape::help(out, help, false);
         out.push(b'\n');
     }
     out.extend_from_slice(b"# TYPE ");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(suffix.as_bytes());
+    write_name(out, &[name, suffix], quoted);
     out.push(b' ');
     out.extend_from_slice(type_name.as_bytes());
     out.push(b'\n');

@@ -17,7 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{plain, response};
-use crate::encoding::{negotiate, Format};
+use crate::encoding::{negotiate_with_escaping, Escaping, Format};
 use crate::{Buckets, Counter, Family, Histogram, RegisterError, Registry};
 
 /// Serves a registry's metrics for `GET` and `HEAD` requests, whatever their path: mount it
@@ -213,19 +213,26 @@ impl MetricsService {
                 "too many concurrent scrapes\n",
             );
         };
-        let format = self.inner.format.unwrap_or_else(|| {
-            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-            negotiate(accept.unwrap_or_default())
-        });
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let (negotiated, escaping) = negotiate_with_escaping(accept.unwrap_or_default());
+        let format = self.inner.format.unwrap_or(negotiated);
         let gzip = headers
             .get_all(header::ACCEPT_ENCODING)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(accepts_gzip);
-        match self.encode(format, gzip, permit).await {
+        match self.encode((format, escaping), gzip, permit).await {
             Ok(body) => {
                 let mut response = response(StatusCode::OK, format.content_type(), body);
                 let h = response.headers_mut();
+                // A registry with UTF-8 names says how it wrote them, as client_golang does.
+                if self.inner.registry.allows_utf8_names() {
+                    let value =
+                        format!("{}; escaping={}", format.content_type(), escaping.as_str());
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        h.insert(header::CONTENT_TYPE, value);
+                    }
+                }
                 h.insert(
                     header::VARY,
                     HeaderValue::from_static("Accept, Accept-Encoding"),
@@ -254,7 +261,7 @@ impl MetricsService {
     /// task: a client that hangs up does not free it before the encode ends.
     async fn encode(
         &self,
-        format: Format,
+        (format, escaping): (Format, Escaping),
         gzip: bool,
         permit: OwnedSemaphorePermit,
     ) -> Result<Vec<u8>, Failure> {
@@ -266,7 +273,7 @@ impl MetricsService {
             let mut body = Vec::with_capacity(inner.size_hint.load(Ordering::Relaxed));
             inner
                 .registry
-                .encode(format, &mut body)
+                .encode_with_escaping(format, escaping, &mut body)
                 .map_err(|e| Failure::Encoding(e.to_string()))?;
             inner
                 .size_hint
