@@ -344,7 +344,26 @@ impl std::error::Error for LabelNameError {}
 /// assert!(check_label_name("__name__", MetricType::Gauge).is_err());
 /// ```
 pub fn check_label_name(name: &str, metric_type: MetricType) -> Result<(), LabelNameError> {
-    if !is_valid_label_name(name) {
+    check_label_name_in(name, metric_type, false)
+}
+
+/// [`check_label_name`], where `utf8` also allows any non-empty name outside
+/// `[a-zA-Z_][a-zA-Z0-9_]*` (a registry that allows UTF-8 names; `__` and the type's own
+/// label stay reserved).
+///
+/// ```
+/// use prometheus_client::{desc::check_label_name_in, MetricType};
+/// assert!(check_label_name_in("http.method", MetricType::Counter, true).is_ok());
+/// assert!(check_label_name_in("http.method", MetricType::Counter, false).is_err());
+/// assert!(check_label_name_in("", MetricType::Counter, true).is_err());
+/// assert!(check_label_name_in("__x.y", MetricType::Counter, true).is_err());
+/// ```
+pub fn check_label_name_in(
+    name: &str,
+    metric_type: MetricType,
+    utf8: bool,
+) -> Result<(), LabelNameError> {
+    if !(is_valid_label_name(name) || (utf8 && !name.is_empty())) {
         return Err(LabelNameError::Invalid(name.to_owned()));
     }
     if name.starts_with("__") {

@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::RwLock;
 
 use crate::collector::{CollectError, Collected, CollectedFamilies, Collector};
-use crate::desc::{check_label_name, is_valid_metric_name, is_valid_unit, LabelNameError};
+use crate::desc::{check_label_name_in, is_valid_metric_name, is_valid_unit, LabelNameError};
 use crate::encoding::{self, escape_label_value, Escaping, Format, MetricEncoder};
 use crate::metrics::ChildLabels;
 use crate::{Counter, Family, Metric, MetricType};
@@ -349,7 +349,8 @@ impl Registry {
         for (name, value) in labels {
             let name = name.as_ref();
             let context = || self.prefix.as_deref().unwrap_or("").to_owned();
-            check_label_name(name, MetricType::Unknown).map_err(|error| {
+            let utf8 = self.allows_utf8_names();
+            check_label_name_in(name, MetricType::Unknown, utf8).map_err(|error| {
                 RegisterError::InvalidLabel {
                     name: context(),
                     error,
@@ -423,6 +424,9 @@ impl Registry {
         let mut families = self.shared.write();
         if families.created_timestamps {
             prepared.metric.start_created_timestamp();
+        }
+        if families.utf8_names {
+            prepared.metric.allow_utf8_names();
         }
         let limited = prepared
             .metric
@@ -516,8 +520,8 @@ impl Registry {
                 (None, None) => break,
             };
             if let Some((name, family)) = next {
-                let created = families.created_timestamps;
-                family.encode(name, (format, escaping), created, out);
+                let flags = (families.created_timestamps, families.utf8_names);
+                family.encode(name, (format, escaping), flags, out);
             }
         }
         encoding::write_end(out, format);
@@ -582,7 +586,7 @@ fn prepare(
     };
     let mut all_names: Vec<String> = Vec::new();
     for (label, _) in const_labels {
-        check_label_name(label, metric_type).map_err(invalid_label)?;
+        check_label_name_in(label, metric_type, utf8_names).map_err(invalid_label)?;
         all_names.push(label.clone());
     }
     let mut known = true;
@@ -603,7 +607,7 @@ fn prepare(
                 });
             }
             for label in names {
-                check_label_name(label, metric_type).map_err(invalid_label)?;
+                check_label_name_in(label, metric_type, utf8_names).map_err(invalid_label)?;
                 all_names.push(label.to_string());
             }
         }
@@ -833,10 +837,13 @@ impl FamilyEntry {
         &self,
         name: &str,
         (format, escaping): (Format, Escaping),
-        created: bool,
+        (created, utf8_names): (bool, bool),
         out: &mut Vec<u8>,
     ) {
         let quoted = encoding::needs_quotes(name, escaping);
+        // Label names outside the classic set are rendered quoted; others than
+        // `allow-utf-8` get them escaped.
+        let utf8_labels = utf8_names && escaping != Escaping::AllowUtf8;
         let name = &*encoding::escape_family(name, self.metric_type, escaping);
         #[cfg(feature = "protobuf")]
         if format == Format::Protobuf {
@@ -845,6 +852,7 @@ impl FamilyEntry {
                 &self.help,
                 self.unit.as_deref(),
                 self.metric_type,
+                escaping,
             );
             for registration in &self.registrations {
                 let mut encoder = MetricEncoder::for_protobuf(
@@ -878,6 +886,9 @@ impl FamilyEntry {
             if quoted {
                 encoder = encoder.quoting_name();
             }
+            if utf8_labels {
+                encoder = encoder.escaping_label_names(escaping);
+            }
             registration.metric.encode(&mut encoder);
         }
     }
@@ -895,7 +906,7 @@ fn render_const_labels(labels: &[(String, String)]) -> String {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(name);
+        crate::labels::rendered::push_name(&mut out, name);
         out.push_str("=\"");
         escape_label_value(&mut out, value);
         out.push('"');

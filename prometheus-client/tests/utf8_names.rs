@@ -152,3 +152,177 @@ fn protobuf_names_are_escaped_unless_utf8_is_allowed() {
         ]
     );
 }
+
+#[test]
+fn utf8_label_names_are_quoted_or_escaped_like_metric_names() {
+    let classic = Registry::new();
+    let refused = classic.register(
+        "requests",
+        "",
+        Family::<[String; 1], Counter>::new(["http.method"]),
+    );
+    assert!(
+        matches!(refused, Err(RegisterError::InvalidLabel { .. })),
+        "{refused:?}"
+    );
+
+    let registry = Registry::new().allow_utf8_names();
+    let by_method = registry
+        .register(
+            "requests",
+            "",
+            Family::<[String; 1], Counter>::new(["http.method"]),
+        )
+        .expect("a UTF-8 label name is allowed");
+    by_method.get_or_create(&["GET".to_owned()]).inc();
+    let named = registry
+        .register(
+            "events",
+            "",
+            Family::<Vec<(String, String)>, Counter>::default(),
+        )
+        .expect("registers");
+    let labels = vec![
+        ("service.name".to_owned(), "api".to_owned()),
+        ("zone".to_owned(), "a\"b".to_owned()),
+    ];
+    named.get_or_create(&labels).inc_by(2);
+    // The same set finds the same child.
+    named.get_or_create(&labels).inc();
+    assert_eq!(named.len(), 1);
+    let labelled = registry
+        .sub_registry_with_labels([("k8s.pod", "p-1")])
+        .expect("a UTF-8 constant label name is allowed");
+    labelled
+        .register("up", "", prometheus_client::Gauge::<i64>::default())
+        .expect("registers")
+        .set(1);
+
+    assert_eq!(
+        encode(&registry, Format::Text, Escaping::AllowUtf8),
+        concat!(
+            "# TYPE events_total counter\n",
+            "events_total{\"service.name\"=\"api\",zone=\"a\\\"b\"} 3\n",
+            "# TYPE requests_total counter\n",
+            "requests_total{\"http.method\"=\"GET\"} 1\n",
+            "# TYPE up gauge\n",
+            "up{\"k8s.pod\"=\"p-1\"} 1\n",
+        )
+    );
+    let underscores = encode(&registry, Format::Text, Escaping::Underscores);
+    assert!(
+        underscores.contains("events_total{service_name=\"api\",zone=\"a\\\"b\"} 3\n"),
+        "{underscores}"
+    );
+    assert!(
+        underscores.contains("requests_total{http_method=\"GET\"} 1\n"),
+        "{underscores}"
+    );
+    assert!(
+        underscores.contains("up{k8s_pod=\"p-1\"} 1\n"),
+        "{underscores}"
+    );
+    let values = encode(&registry, Format::Text, Escaping::Values);
+    assert!(
+        values.contains("requests_total{U__http_2e_method=\"GET\"} 1\n"),
+        "{values}"
+    );
+    // A `:` is no label-name character: escaped too.
+    assert_eq!(Escaping::Underscores.escape_label("a:b"), "a_b");
+}
+
+#[cfg(feature = "protobuf")]
+#[test]
+fn protobuf_label_names_follow_the_escaping() {
+    use prometheus_client::encoding::protobuf::schema::MetricFamily;
+    use prost::Message;
+    let registry = Registry::new().allow_utf8_names();
+    registry
+        .register(
+            "requests",
+            "",
+            Family::<[String; 1], Counter>::new(["http.method"]),
+        )
+        .expect("registers")
+        .get_or_create(&["GET".to_owned()])
+        .inc();
+    for (escaping, want) in [
+        (Escaping::AllowUtf8, "http.method"),
+        (Escaping::Dots, "http_dot_method"),
+    ] {
+        let mut body = Vec::new();
+        registry
+            .encode_with_escaping(Format::Protobuf, escaping, &mut body)
+            .expect("encodes");
+        let family = MetricFamily::decode_length_delimited(&body[..]).expect("decodes");
+        assert_eq!(family.metric[0].label[0].name(), want);
+        assert_eq!(family.metric[0].label[0].value(), "GET");
+    }
+}
+
+#[test]
+fn the_parser_reads_the_quoted_syntax_back() {
+    use prometheus_client::parse::{parse_families, validate, Entry, ParseErrorKind, Parser};
+    let registry = demo();
+    let requests = registry
+        .register(
+            "jobs",
+            "",
+            Family::<[String; 1], Counter>::new(["queue.name"]),
+        )
+        .expect("registers");
+    requests.get_or_create(&["mail".to_owned()]).inc();
+    for format in [Format::Text, Format::OpenMetrics] {
+        let body = encode(&registry, format, Escaping::AllowUtf8);
+        validate(body.as_bytes(), format).unwrap_or_else(|e| panic!("{format:?}: {e}\n{body}"));
+        let families = parse_families(body.as_bytes(), format).expect("parses");
+        let names: Vec<&str> = families.iter().map(|f| f.name.as_str()).collect();
+        // Text names a counter's family by its `_total` sample, as client_golang writes it.
+        let counter = match format {
+            Format::Text => "http.server.requests_total",
+            _ => "http.server.requests",
+        };
+        assert!(names.contains(&counter), "{names:?}");
+        assert!(names.contains(&"rpc.latency_seconds"), "{names:?}");
+        let mut seen = Vec::new();
+        for entry in Parser::new(body.as_bytes(), format) {
+            if let Entry::Sample(sample) = entry.expect("parses") {
+                let labels: Vec<(String, String)> = sample
+                    .labels
+                    .iter()
+                    .map(|l| (l.name.to_owned(), l.value.into_owned()))
+                    .collect();
+                seen.push((sample.name.to_owned(), labels, sample.value));
+            }
+        }
+        assert!(seen.contains(&(
+            "http.server.requests_total".into(),
+            vec![("method".into(), "GET".into())],
+            3.0
+        )));
+        assert!(seen.contains(&(
+            "jobs_total".into(),
+            vec![("queue.name".into(), "mail".into())],
+            1.0
+        )));
+        assert!(seen.contains(&("rpc.latency_seconds_count".into(), vec![], 1.0)));
+    }
+    for (bad, kind) in [
+        ("{\"a\\\"b\"} 1\n", ParseErrorKind::InvalidMetricName),
+        ("{\"\"} 1\n", ParseErrorKind::InvalidMetricName),
+        (
+            "{a=\"b\"} 1\n",
+            ParseErrorKind::Expected("a quoted metric name after '{'"),
+        ),
+        ("x{\"\"=\"b\"} 1\n", ParseErrorKind::InvalidLabelName),
+        (
+            "{\"a\" 1\n",
+            ParseErrorKind::Expected("',' or '}' after the metric name"),
+        ),
+    ] {
+        let error = Parser::new(bad.as_bytes(), Format::Text)
+            .find_map(Result::err)
+            .unwrap_or_else(|| panic!("{bad:?} parsed"));
+        assert_eq!(error.kind, kind, "{bad:?}");
+    }
+}

@@ -1,4 +1,4 @@
-//! UTF-8 metric names over HTTP: the scraper's `escaping` decides how they are written, the
+//! UTF-8 metric and label names over HTTP: the scraper's `escaping` decides how they are written, the
 //! `Content-Type` says which, and scrapers that know only the classic names (Debian's
 //! Prometheus 2.42, its promtool) read the escaped ones.
 
@@ -14,7 +14,7 @@ fn registry() -> Registry {
         .register(
             "http.server.requests",
             "Requests served.",
-            Family::<[String; 1], Counter>::new(["method"]),
+            Family::<[String; 1], Counter>::new(["http.method"]),
         )
         .expect("a UTF-8 name is allowed");
     requests.get_or_create(&["GET".to_owned()]).inc_by(3);
@@ -28,17 +28,17 @@ async fn the_scraper_chooses_the_escaping_and_the_content_type_says_it() {
         (
             "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8",
             "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
-            "{\"http.server.requests_total\",method=\"GET\"} 3\n",
+            "{\"http.server.requests_total\",\"http.method\"=\"GET\"} 3\n",
         ),
         (
             "text/plain;version=0.0.4",
             "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
-            "\nhttp_server_requests_total{method=\"GET\"} 3\n",
+            "\nhttp_server_requests_total{http_method=\"GET\"} 3\n",
         ),
         (
             "text/plain;version=0.0.4;escaping=values",
             "text/plain; version=0.0.4; charset=utf-8; escaping=values",
-            "\nU__http_2e_server_2e_requests__total{method=\"GET\"} 3\n",
+            "\nU__http_2e_server_2e_requests__total{U__http_2e_method=\"GET\"} 3\n",
         ),
     ];
     for (accept, content_type, line) in cases {
@@ -73,7 +73,7 @@ async fn prometheus_2_scrapes_escaped_names() {
     let Some(prometheus) = Prometheus::start(&scrape).await else {
         return;
     };
-    let query = "http_server_requests_total{job=\"utf8\",method=\"GET\"}";
+    let query = "http_server_requests_total{job=\"utf8\",http_method=\"GET\"}";
     prometheus
         .wait_until("scraping the escaped name", || async {
             prometheus

@@ -6,7 +6,10 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use crate::desc::{is_metric_name_char, is_metric_name_start, is_valid_metric_name};
+use crate::desc::{
+    is_label_name_char, is_label_name_start, is_metric_name_char, is_metric_name_start,
+    is_valid_label_name, is_valid_metric_name,
+};
 use crate::MetricType;
 
 /// A way of writing names outside `[a-zA-Z_:][a-zA-Z0-9_:]*`. Names inside that set are
@@ -80,18 +83,40 @@ impl Escaping {
         }
     }
 
-    /// `name` as this scheme writes it: unchanged when it is in the classic set (or the
-    /// scheme allows UTF-8), escaped otherwise.
+    /// The metric name `name` as this scheme writes it: unchanged when it is in the
+    /// classic set (or the scheme allows UTF-8), escaped otherwise.
     pub fn escape(self, name: &str) -> Cow<'_, str> {
-        if self == Escaping::AllowUtf8 || is_valid_metric_name(name) || name.is_empty() {
+        if is_valid_metric_name(name) {
+            return Cow::Borrowed(name);
+        }
+        self.escape_with(name, is_metric_name_start, is_metric_name_char)
+    }
+
+    /// The label name `name` as this scheme writes it, into `[a-zA-Z_][a-zA-Z0-9_]*` (unlike
+    /// client_golang, which keeps a `:` that no label name may hold).
+    ///
+    /// ```
+    /// use prometheus_client::encoding::Escaping;
+    /// assert_eq!(Escaping::Underscores.escape_label("http.route:v2"), "http_route_v2");
+    /// assert_eq!(Escaping::Underscores.escape("http.route:v2"), "http_route:v2");
+    /// ```
+    pub fn escape_label(self, name: &str) -> Cow<'_, str> {
+        if is_valid_label_name(name) {
+            return Cow::Borrowed(name);
+        }
+        self.escape_with(name, is_label_name_start, is_label_name_char)
+    }
+
+    fn escape_with(self, name: &str, start: fn(u8) -> bool, rest: fn(u8) -> bool) -> Cow<'_, str> {
+        if self == Escaping::AllowUtf8 || name.is_empty() {
             return Cow::Borrowed(name);
         }
         let classic = |i: usize, c: char| {
             c.is_ascii()
                 && if i == 0 {
-                    is_metric_name_start(c as u8)
+                    start(c as u8)
                 } else {
-                    is_metric_name_char(c as u8)
+                    rest(c as u8)
                 }
         };
         let mut out = String::with_capacity(name.len() + 8);

@@ -38,6 +38,7 @@ pub(crate) fn float_label(name: &str, value: f64, format: Format) -> Box<str> {
     String::from_utf8_lossy(&out).into()
 }
 
+use crate::labels::rendered;
 use crate::metrics::exemplar::Exemplar;
 use crate::MetricType;
 
@@ -162,6 +163,9 @@ pub struct MetricEncoder<'a> {
     /// Whether the name goes in double quotes inside the braces (a UTF-8 name where the
     /// scraper allows them).
     quoted_name: bool,
+    /// How quoted (UTF-8) label names in rendered labels are escaped, where the registry
+    /// allows them and the scraper does not.
+    label_escaping: Option<Escaping>,
     /// Where samples go instead of `out` in the protobuf format.
     #[cfg(feature = "protobuf")]
     proto: Option<&'a mut protobuf::FamilyBuilder>,
@@ -184,8 +188,17 @@ impl<'a> MetricEncoder<'a> {
             timestamp_ms: None,
             created,
             quoted_name: false,
+            label_escaping: None,
             #[cfg(feature = "protobuf")]
             proto: None,
+        }
+    }
+
+    /// The same encoder, escaping quoted label names with `escaping`.
+    pub(crate) fn escaping_label_names(self, escaping: Escaping) -> Self {
+        MetricEncoder {
+            label_escaping: Some(escaping),
+            ..self
         }
     }
 
@@ -233,6 +246,7 @@ impl<'a> MetricEncoder<'a> {
             timestamp_ms: self.timestamp_ms,
             created: self.created,
             quoted_name: self.quoted_name,
+            label_escaping: self.label_escaping,
             #[cfg(feature = "protobuf")]
             proto: self.proto.as_deref_mut(),
         }
@@ -269,6 +283,7 @@ impl<'a> MetricEncoder<'a> {
             timestamp_ms: Some(millis),
             created: self.created,
             quoted_name: self.quoted_name,
+            label_escaping: self.label_escaping,
             #[cfg(feature = "protobuf")]
             proto: self.proto.as_deref_mut(),
         }
@@ -402,7 +417,12 @@ impl<'a> MetricEncoder<'a> {
         for part in [self.const_labels, self.labels] {
             if !part.is_empty() {
                 out.push(if first { b'{' } else { b',' });
-                out.extend_from_slice(part.as_bytes());
+                match self.label_escaping {
+                    Some(escaping) if rendered::has_quoted_name(part) => {
+                        rendered::write_escaped(out, part, escaping);
+                    }
+                    _ => out.extend_from_slice(part.as_bytes()),
+                }
                 first = false;
             }
         }

@@ -14,11 +14,12 @@ use std::hash::{BuildHasher, Hasher};
 use foldhash::fast::{FoldHasher, RandomState};
 
 mod as_given;
+pub(crate) mod rendered;
 
 pub(crate) use as_given::{fingerprint, key, matches_key, quick_hash, Fingerprint};
 use as_given::{key_part, push_key_part, QuickHashing};
 
-use crate::desc::{check_label_name, LabelNameError};
+use crate::desc::{check_label_name_in, LabelNameError};
 use crate::encoding::{escape_label_value, match_quoted_label_value};
 use crate::MetricType;
 
@@ -340,6 +341,8 @@ impl fmt::Debug for LabelSetEncoder<'_> {
 
 struct Rendering {
     metric_type: MetricType,
+    /// Whether named labels may have names outside the classic character set.
+    utf8_names: bool,
     out: String,
     /// Named labels as `(name, escaped value)`; the first `used` are this set's (the rest
     /// are buffers a caller lends for reuse).
@@ -481,7 +484,7 @@ impl Rendering {
             self.error = Some(LabelError::NamesNotDeclared(name.to_owned()));
             return;
         }
-        if let Err(e) = check_label_name(name, self.metric_type) {
+        if let Err(e) = check_label_name_in(name, self.metric_type, self.utf8_names) {
             self.error = Some(e.into());
             return;
         }
@@ -528,7 +531,7 @@ impl Rendering {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(name);
+            rendered::push_name(&mut out, name);
             out.push_str("=\"");
             out.push_str(value);
             out.push('"');
@@ -542,11 +545,13 @@ fn find_named(rendered: &[u8], name: &str) -> Option<(usize, usize)> {
     let mut at = 0;
     let mut position = 0;
     loop {
-        // Rendered names are valid label names and escaped values hold no bare `"`, so the
-        // first `="` ends the name.
         let equals = at + find_name_end(&rendered[at..])?;
         let value_at = equals + 2;
-        if &rendered[at..equals] == name.as_bytes() {
+        let written = &rendered[at..equals];
+        // A name outside the classic set is rendered quoted (see `rendered.rs`).
+        if written == name.as_bytes()
+            || (written.first() == Some(&b'"') && *written == *rendered::name(name).as_bytes())
+        {
             return Some((position, value_at));
         }
         at = value_at + escaped_value_len(&rendered[value_at..])?;
@@ -558,9 +563,14 @@ fn find_named(rendered: &[u8], name: &str) -> Option<(usize, usize)> {
     }
 }
 
-/// Where the first `="` is.
+/// Where a rendered name ends (its `="`): a classic name holds no `=`; a quoted one ends at
+/// its closing quote (escaped values and names hold no bare `"`).
 fn find_name_end(rendered: &[u8]) -> Option<usize> {
-    rendered.windows(2).position(|w| w == b"=\"")
+    let end = match rendered.first() {
+        Some(b'"') => 1 + escaped_value_len(&rendered[1..])?,
+        _ => rendered.iter().position(|&b| b == b'=')?,
+    };
+    (rendered.get(end..end + 2) == Some(b"=\"")).then_some(end)
 }
 
 /// The length of an escaped label value with its closing quote.
@@ -584,7 +594,19 @@ pub(crate) fn render<L: LabelSet + ?Sized>(
     metric_type: MetricType,
     out: String,
 ) -> Result<String, LabelError> {
-    render_reusing(labels, declared, metric_type, out, Vec::new()).0
+    render_reusing(labels, declared, (metric_type, false), out, Vec::new()).0
+}
+
+/// [`render`] for a family: `declared` are its names as rendered labels hold them
+/// ([`rendered::name`]), and `utf8_names` allows named labels outside the classic character
+/// set (the family is registered where UTF-8 names are allowed).
+pub(crate) fn render_in_family<L: LabelSet + ?Sized>(
+    labels: &L,
+    declared: &[Box<str>],
+    (metric_type, utf8_names): (MetricType, bool),
+    out: String,
+) -> Result<String, LabelError> {
+    render_reusing(labels, declared, (metric_type, utf8_names), out, Vec::new()).0
 }
 
 /// [`render`], with buffers for named labels lent by the caller and given back (exemplars
@@ -592,13 +614,14 @@ pub(crate) fn render<L: LabelSet + ?Sized>(
 pub(crate) fn render_reusing<L: LabelSet + ?Sized>(
     labels: &L,
     declared: &[Box<str>],
-    metric_type: MetricType,
+    (metric_type, utf8_names): (MetricType, bool),
     mut out: String,
     named: Vec<(String, String)>,
 ) -> (Result<String, LabelError>, Vec<(String, String)>) {
     out.clear();
     let mut rendering = Rendering {
         metric_type,
+        utf8_names,
         out,
         named,
         used: 0,

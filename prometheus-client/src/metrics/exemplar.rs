@@ -121,7 +121,8 @@ pub(crate) fn with_checked_labels<L: LabelSet + ?Sized, R>(
 ) -> Result<R, ExemplarError> {
     BUFFERS.with(|buffers| {
         let (out, named) = std::mem::take(&mut *buffers.borrow_mut());
-        let (rendered, named) = render_reusing(labels, &[], MetricType::Unknown, out, named);
+        let (rendered, named) =
+            render_reusing(labels, &[], (MetricType::Unknown, false), out, named);
         let (result, out) = match rendered {
             Ok(rendered) => {
                 let chars = label_chars(&rendered);

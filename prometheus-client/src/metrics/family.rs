@@ -33,7 +33,7 @@ use super::child_limits::{Admission, ChildLimits, Overflow};
 use super::recent_children::RecentChildren;
 use super::{Metric, TypedMetric};
 use crate::encoding::{escape_label_value, MetricEncoder};
-use crate::labels::{self, render, LabelError, LabelSet, LabelShape};
+use crate::labels::{self, render_in_family, LabelError, LabelSet, LabelShape};
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::{Counter, MetricType};
 
@@ -77,6 +77,11 @@ type Constructor<M> = dyn Fn() -> M + Send + Sync;
 
 struct Inner<L, M: Send> {
     label_names: Box<[Box<str>]>,
+    /// The same names as rendered labels hold them (quoted where outside the classic set).
+    rendered_names: Box<[Box<str>]>,
+    /// Whether named label sets may use names outside the classic set (registered where
+    /// UTF-8 names are allowed).
+    utf8_names: AtomicBool,
     lookup: DashMap<u64, Slot<M>, BuildHasherDefault<Prehashed>>,
     recent: RecentChildren<M>,
     ordered: RwLock<Ordered<M>>,
@@ -294,12 +299,18 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
         label_names: impl IntoIterator<Item = S>,
         constructor: impl Fn() -> M + Send + Sync + 'static,
     ) -> Self {
+        let label_names: Box<[Box<str>]> = label_names
+            .into_iter()
+            .map(|n| n.into().into_boxed_str())
+            .collect();
         Family {
             inner: Arc::new(Inner {
-                label_names: label_names
-                    .into_iter()
-                    .map(|n| n.into().into_boxed_str())
+                rendered_names: label_names
+                    .iter()
+                    .map(|n| labels::rendered::name(n))
                     .collect(),
+                label_names,
+                utf8_names: AtomicBool::new(false),
                 lookup: DashMap::default(),
                 recent: RecentChildren::new(),
                 ordered: RwLock::new(Ordered {
@@ -321,6 +332,12 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     /// The declared label names (empty for named label sets).
     pub fn label_names(&self) -> impl Iterator<Item = &str> {
         self.inner.label_names.iter().map(|n| &**n)
+    }
+
+    /// What rendering a child's labels checks them by: the type's reserved label, and
+    /// whether names outside the classic set are allowed.
+    fn rules(&self) -> (crate::MetricType, bool) {
+        (M::TYPE, self.inner.utf8_names.load(Ordering::Relaxed))
     }
 
     fn hash<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> u64 {
@@ -431,7 +448,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     {
         let hash = self.hash(labels);
         let existing = self.inner.lookup.get(&hash).and_then(|slot| {
-            let names = &self.inner.label_names;
+            let names = &self.inner.rendered_names;
             slot.find(|c| labels::matches(labels, names, c.rendered.as_bytes()))
                 .map(|c| {
                     c.touch(self.inner.limits.stamp());
@@ -464,7 +481,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     ) -> Result<Option<M>, LabelError> {
         self.sweep_if_due();
         let buffer = RENDER_BUFFER.take();
-        let rendered = render(labels, &self.inner.label_names, M::TYPE, buffer)?;
+        let rendered = render_in_family(labels, &self.inner.rendered_names, self.rules(), buffer)?;
         let found = self.create_rendered(hash, &rendered);
         RENDER_BUFFER.set(rendered);
         Ok(found)
@@ -529,7 +546,7 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     fn overflow_labels(&self, value: &str) -> Arc<str> {
         let mut rendered = String::new();
         let overflow_name: &[Box<str>] = &["overflow".into()];
-        let names = match &*self.inner.label_names {
+        let names = match &*self.inner.rendered_names {
             [] => overflow_name,
             names => names,
         };
@@ -569,7 +586,13 @@ impl<L: LabelSet<Owned = L>, M: TypedMetric> Family<L, M> {
     /// Removes the child for `labels`; says whether there was one. Handles already given out
     /// keep working but are no longer exported.
     pub fn remove<Q: LabelSet<Owned = L> + ?Sized>(&self, labels: &Q) -> bool {
-        let Ok(rendered) = render(labels, &self.inner.label_names, M::TYPE, String::new()) else {
+        let rendered = render_in_family(
+            labels,
+            &self.inner.rendered_names,
+            self.rules(),
+            String::new(),
+        );
+        let Ok(rendered) = rendered else {
             return false;
         };
         let mut removed = false;
@@ -754,6 +777,10 @@ impl<L: LabelSet<Owned = L> + Send + Sync + 'static, M: TypedMetric> Metric for 
 
     fn count_refused_children_in(&self, refused: Counter) {
         self.inner.limits.count_refusals_in(refused);
+    }
+
+    fn allow_utf8_names(&self) {
+        self.inner.utf8_names.store(true, Ordering::Relaxed);
     }
 
     fn start_created_timestamp(&self) {

@@ -70,6 +70,10 @@ pub trait Metric: Send + Sync + 'static {
     /// calls it when the metric is registered; metrics without a `_created` sample (gauges,
     /// infos, statesets) ignore it.
     fn start_created_timestamp(&self) {}
+    /// Allows label names outside `[a-zA-Z_][a-zA-Z0-9_]*` in this metric's children: a
+    /// registry that allows UTF-8 names ([`Registry::allow_utf8_names`](crate::Registry::allow_utf8_names))
+    /// calls it when the metric is registered; only families have children's labels.
+    fn allow_utf8_names(&self) {}
     /// Whether this metric may refuse children: a [`Family`](crate::Family) with a child
     /// limit. The registry then calls [`count_refused_children_in`](Self::count_refused_children_in)
     /// when it is registered.

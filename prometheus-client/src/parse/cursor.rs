@@ -110,6 +110,9 @@ impl<'a> Cursor<'a> {
     }
 
     pub(super) fn metric_name(&mut self) -> Result<&'a str, ErrorAt> {
+        if self.peek() == Some(b'"') {
+            return self.quoted_name(K::InvalidMetricName);
+        }
         let start = self.pos;
         let name = self.take_while(desc::is_metric_name_char);
         // Text 0.0.4 lets a value follow the name directly (`a.5` is `a` then `.5`), as
@@ -125,6 +128,9 @@ impl<'a> Cursor<'a> {
     }
 
     pub(super) fn label_name(&mut self) -> Result<&'a str, ErrorAt> {
+        if self.peek() == Some(b'"') {
+            return self.quoted_name(K::InvalidLabelName);
+        }
         let start = self.pos;
         let name = self.take_while(desc::is_label_name_char);
         if !name.bytes().next().is_some_and(desc::is_label_name_start) {
@@ -133,6 +139,37 @@ impl<'a> Cursor<'a> {
             return Err(self.error(K::InvalidLabelName, len));
         }
         Ok(name)
+    }
+
+    /// A name in the quoted syntax of UTF-8 names (`"http.requests"`), at the opening quote:
+    /// any non-empty UTF-8 text without escapes (a name needing them is refused as
+    /// `invalid`).
+    fn quoted_name(&mut self, invalid: K) -> Result<&'a str, ErrorAt> {
+        let start = self.pos;
+        self.pos += 1;
+        let (raw, _) = self.quoted()?;
+        if raw.is_empty() || raw.contains('\\') {
+            return Err(ErrorAt::new(invalid, start, self.pos - start));
+        }
+        Ok(raw)
+    }
+
+    /// The metric name of a sample written in the quoted syntax inside its braces
+    /// (`{"http.requests",method="GET"}`), the `{` already consumed; the cursor is left
+    /// where the labels start (after the `,`), or after the `}` when there are none, which
+    /// the second value says.
+    pub(super) fn name_in_braces(&mut self) -> Result<(&'a str, bool), ErrorAt> {
+        self.skip_blanks();
+        if self.peek() != Some(b'"') {
+            return Err(self.error(K::Expected("a quoted metric name after '{'"), 1));
+        }
+        let name = self.quoted_name(K::InvalidMetricName)?;
+        self.skip_blanks();
+        if self.eat(b',') {
+            return Ok((name, true));
+        }
+        self.expect(b'}', "',' or '}' after the metric name")?;
+        Ok((name, false))
     }
 
     /// Length of the token at the cursor (up to whitespace or the line end), for messages.

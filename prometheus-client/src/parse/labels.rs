@@ -36,15 +36,6 @@ impl<'a> Labels<'a> {
         Labels { raw, format }
     }
 
-    /// Labels rendered by this crate (`name="value",…`, escaped as both formats escape).
-    #[cfg(feature = "protobuf")]
-    pub(crate) fn parse_rendered(raw: &'a str) -> Self {
-        Labels {
-            raw,
-            format: Format::Text,
-        }
-    }
-
     /// No labels.
     pub(super) fn empty(format: Format) -> Self {
         Labels { raw: "", format }
@@ -103,7 +94,18 @@ impl<'a> Iterator for LabelsIter<'a> {
     fn next(&mut self) -> Option<Label<'a>> {
         // The text was validated when parsed, so this only needs to find the pieces.
         let rest = self.rest.trim_start_matches([' ', '\t', ',']);
-        let (name, after) = rest.split_once('=')?;
+        // A quoted (UTF-8) name holds no escapes, so its closing quote is the next one.
+        let (name, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let (name, after) = quoted.split_once('"')?;
+                let after = after.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+                (name, after)
+            }
+            None => {
+                let (name, after) = rest.split_once('=')?;
+                (name.trim_end_matches([' ', '\t']), after)
+            }
+        };
         let after = after.trim_start_matches([' ', '\t']).strip_prefix('"')?;
         let bytes = after.as_bytes();
         let mut i = 0;
@@ -113,7 +115,7 @@ impl<'a> Iterator for LabelsIter<'a> {
         let raw = after.get(..i)?;
         self.rest = after.get(i + 1..).unwrap_or_default();
         Some(Label {
-            name: name.trim_end_matches([' ', '\t']),
+            name,
             value: unescape(raw, self.format, true),
         })
     }

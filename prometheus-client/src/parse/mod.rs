@@ -171,6 +171,17 @@ pub fn format_for_content_type(content_type: &str) -> Option<Format> {
     }
 }
 
+/// A sample's metric name: before its labels, or, in the quoted syntax of UTF-8 names, first
+/// inside its braces (`{"http.requests",method="GET"}`). For the latter, whether labels
+/// follow the name inside the braces (else the braces are closed); `None` for the former.
+fn sample_name<'a>(c: &mut Cursor<'a>) -> Result<(&'a str, Option<bool>), ErrorAt> {
+    if c.eat(b'{') {
+        let (name, labels_follow) = c.name_in_braces()?;
+        return Ok((name, Some(labels_follow)));
+    }
+    Ok((c.metric_name()?, None))
+}
+
 /// The protobuf format for its media type, where the feature is on.
 #[cfg(feature = "protobuf")]
 fn protobuf_media_type(media_type: &str) -> Option<Format> {

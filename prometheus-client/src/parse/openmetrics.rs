@@ -319,7 +319,7 @@ impl<'a> OpenMetricsState<'a> {
 
     fn sample(&mut self, c: &mut Cursor<'a>) -> Result<Sample<'a>, ErrorAt> {
         let name_at = c.pos;
-        let name = c.metric_name()?;
+        let (name, in_braces) = super::sample_name(c)?;
         let role = self.role_of(name, name_at)?;
         let family = self.current()?;
         let family_name = family.name;
@@ -332,7 +332,7 @@ impl<'a> OpenMetricsState<'a> {
         let mut key = 0u64;
         let mut special_value = None;
         let mut labels = Labels::empty(Format::OpenMetrics);
-        if c.eat(b'{') {
+        if in_braces.unwrap_or_else(|| c.eat(b'{')) {
             let hasher = foldhash::fast::FixedState::with_seed(0x0be7);
             let raw = c.label_set(|label| {
                 if Some(label.name) == special {

@@ -138,7 +138,7 @@ impl<'a> TextState<'a> {
     }
 
     fn sample(&mut self, c: &mut Cursor<'a>) -> Result<Sample<'a>, ErrorAt> {
-        let name = c.metric_name()?;
+        let (name, in_braces) = super::sample_name(c)?;
         let (family, metric_type) = self.family_of(name);
         let checked = match metric_type {
             Some(MetricType::Histogram) if name.strip_prefix(family) == Some("_bucket") => {
@@ -149,7 +149,7 @@ impl<'a> TextState<'a> {
         };
         c.skip_blanks();
         let mut labels = Labels::empty(Format::Text);
-        if c.eat(b'{') {
+        if in_braces.unwrap_or_else(|| c.eat(b'{')) {
             let raw = c.label_set(|label| {
                 if Some(label.name) == checked {
                     let value = unescape(label.value, Format::Text, true);

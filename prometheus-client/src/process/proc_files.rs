@@ -11,10 +11,12 @@ pub(super) const TICKS_PER_SECOND: f64 = 100.0;
 /// `unlimited` as the largest `u64`).
 pub(super) const UNLIMITED: f64 = u64::MAX as f64;
 
-/// Reads the whole of `path` into `buffer`, keeping its capacity (so rereading a file of
-/// the same size allocates nothing).
+/// Reads the whole of `path` into `buffer`, keeping its capacity: at least 4 KiB, more than
+/// the `/proc` files read here hold, so that a file growing by a digit between scrapes
+/// (a counter, a memory size) allocates nothing either.
 pub(super) fn read_into(path: &str, buffer: &mut Vec<u8>) -> io::Result<()> {
     buffer.clear();
+    buffer.reserve(4096);
     File::open(path)?.read_to_end(buffer)?;
     Ok(())
 }

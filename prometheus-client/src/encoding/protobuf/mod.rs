@@ -30,9 +30,9 @@ pub mod schema;
 
 use prost::Message;
 
-use super::{ExtraLabel, NativeParts, Value};
+use super::{Escaping, ExtraLabel, NativeParts, Value};
+use crate::labels::rendered;
 use crate::metrics::exemplar::Exemplar;
-use crate::parse::Labels;
 use crate::MetricType;
 
 /// The media type of the protobuf exposition.
@@ -46,10 +46,19 @@ pub(crate) struct FamilyBuilder {
     metric_type: MetricType,
     /// The labels (constant, then the child's) of the last metric, as rendered.
     current: Option<(String, String)>,
+    /// How label names outside the classic character set are written.
+    escaping: Escaping,
 }
 
 impl FamilyBuilder {
-    pub(crate) fn new(name: &str, help: &str, unit: Option<&str>, metric_type: MetricType) -> Self {
+    /// A family's message; `name` is already escaped, label names are as `escaping` says.
+    pub(crate) fn new(
+        name: &str,
+        help: &str,
+        unit: Option<&str>,
+        metric_type: MetricType,
+        escaping: Escaping,
+    ) -> Self {
         let (suffix, proto_type) = match metric_type {
             MetricType::Counter => ("_total", schema::MetricType::Counter),
             MetricType::Gauge | MetricType::StateSet => ("", schema::MetricType::Gauge),
@@ -69,6 +78,7 @@ impl FamilyBuilder {
             },
             metric_type,
             current: None,
+            escaping,
         }
     }
 
@@ -92,7 +102,7 @@ impl FamilyBuilder {
             self.current = Some((labels.0.to_owned(), labels.1.to_owned()));
             let mut label = Vec::new();
             for rendered in [labels.0, labels.1] {
-                push_labels(&mut label, rendered);
+                push_labels(&mut label, rendered, self.escaping);
             }
             self.family.metric.push(schema::Metric {
                 label,
@@ -135,7 +145,9 @@ impl FamilyBuilder {
                     ExtraLabel::FamilyName(state) => {
                         extra_pairs.push(pair(self.family.name(), &unescape(state)));
                     }
-                    ExtraLabel::Rendered(pairs) => push_labels(&mut extra_pairs, pairs),
+                    ExtraLabel::Rendered(pairs) => {
+                        push_labels(&mut extra_pairs, pairs, Escaping::AllowUtf8);
+                    }
                     ExtraLabel::None => {}
                 }
                 let metric = self.metric(labels, true);
@@ -262,13 +274,16 @@ fn spans(buckets: &[(i32, u64)]) -> (Vec<schema::BucketSpan>, Vec<i64>) {
     (spans, deltas)
 }
 
-/// Parses rendered, escaped `name="value",…` pairs into label pairs.
-fn push_labels(out: &mut Vec<schema::LabelPair>, rendered: &str) {
-    if rendered.is_empty() {
-        return;
-    }
-    for label in Labels::parse_rendered(rendered).iter() {
-        out.push(pair(label.name, &label.value));
+/// Parses rendered, escaped `name="value",…` pairs into label pairs, names outside the
+/// classic character set escaped by `escaping`.
+fn push_labels(out: &mut Vec<schema::LabelPair>, rendered: &str, escaping: Escaping) {
+    for label in rendered::pairs(rendered) {
+        let name = if label.quoted {
+            escaping.escape_label(&label.name)
+        } else {
+            std::borrow::Cow::Borrowed(&*label.name)
+        };
+        out.push(pair(&name, &label.value()));
     }
 }
 
@@ -281,12 +296,7 @@ fn pair(name: &str, value: &str) -> schema::LabelPair {
 
 /// A label value escaped as text writes it, unescaped.
 fn unescape(escaped: &str) -> String {
-    let rendered = format!("v=\"{escaped}\"");
-    Labels::parse_rendered(&rendered)
-        .iter()
-        .next()
-        .map(|l| l.value.into_owned())
-        .unwrap_or_default()
+    rendered::unescape(escaped).into_owned()
 }
 
 /// The float value of the `name` label among an extra label's rendered pairs.
@@ -294,8 +304,8 @@ fn float_label(extra: ExtraLabel<'_>, name: &str) -> Option<f64> {
     let ExtraLabel::Rendered(pairs) = extra else {
         return None;
     };
-    let value = Labels::parse_rendered(pairs).get(name)?;
-    match &*value {
+    let pair = rendered::pairs(pairs).find(|p| p.name == name)?;
+    match &*pair.value() {
         "+Inf" => Some(f64::INFINITY),
         "-Inf" => Some(f64::NEG_INFINITY),
         other => other.parse().ok(),
@@ -304,7 +314,7 @@ fn float_label(extra: ExtraLabel<'_>, name: &str) -> Option<f64> {
 
 fn proto_exemplar(exemplar: &Exemplar) -> schema::Exemplar {
     let mut label = Vec::new();
-    push_labels(&mut label, exemplar.labels());
+    push_labels(&mut label, exemplar.labels(), Escaping::AllowUtf8);
     schema::Exemplar {
         label,
         value: Some(exemplar.value()),
