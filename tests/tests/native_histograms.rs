@@ -123,28 +123,36 @@ fn classic_buckets_come_along_and_families_work() {
     }
 }
 
-#[tokio::test]
-async fn the_pull_server_stores_native_histograms_and_classic_ones_when_asked() {
-    let registry = Registry::new();
-    let latency = registry
+/// `latency`: native buckets and classic ones at 0.1 and 1.
+fn latency_in(registry: &Registry, config: NativeConfig) -> NativeHistogram {
+    let classic = Buckets::new(&[0.1, 1.0]).expect("valid");
+    registry
         .register(
             "latency",
             "",
-            NativeHistogram::with_classic(
-                NativeConfig::new(1.1).expect("valid"),
-                Buckets::new(&[0.1, 1.0]).expect("valid"),
-            ),
+            NativeHistogram::with_classic(config, classic),
         )
-        .expect("registers");
-    for v in [0.05, 0.5, 0.5, 2.0] {
-        latency.observe(v);
-    }
+        .expect("registers")
+}
+
+/// A target answering with `registry`'s protobuf exposition as it is now.
+async fn protobuf_target(registry: &Registry) -> FakeTarget {
     let mut body = Vec::new();
     registry
         .encode(Format::Protobuf, &mut body)
         .expect("encodes");
     let content_type = Format::Protobuf.content_type();
-    let target = FakeTarget::start(move |_| Answer::ok(content_type, &body)).await;
+    FakeTarget::start(move |_| Answer::ok(content_type, &body)).await
+}
+
+#[tokio::test]
+async fn the_pull_server_stores_native_histograms_and_classic_ones_when_asked() {
+    let registry = Registry::new();
+    let latency = latency_in(&registry, NativeConfig::new(1.1).expect("valid"));
+    for v in [0.05, 0.5, 0.5, 2.0] {
+        latency.observe(v);
+    }
+    let target = protobuf_target(&registry).await;
     let config = Config::new()
         .scrape_interval(Duration::from_millis(250))
         .target(Target::new(target.url()).job("native"))
@@ -353,6 +361,65 @@ async fn prometheus_and_our_pull_server_give_the_quantile_the_demo_implies() {
     assert_eq!(
         ours["data"]["result"][0]["metric"],
         theirs["data"]["result"][0]["metric"]
+    );
+    pull.shutdown().await;
+}
+
+#[tokio::test]
+async fn native_exemplars_go_over_protobuf_and_into_the_pull_server() {
+    let registry = Registry::new();
+    let config = NativeConfig::new(1.1).expect("valid").max_exemplars(2);
+    let latency = latency_in(&registry, config);
+    for (v, trace) in [(0.05, "aa"), (0.5, "bb"), (0.7, "cc")] {
+        latency
+            .observe_with_exemplar(v, &[("trace_id", trace)])
+            .expect("short labels");
+    }
+    let too_long = "x".repeat(200);
+    assert!(latency
+        .observe_with_exemplar(0.5, &[("trace_id", too_long.as_str())])
+        .is_err());
+    assert_eq!(
+        latency.snapshot().count,
+        3,
+        "a refused exemplar observes nothing"
+    );
+
+    let family = decode_one(&registry);
+    let histogram = family.metric[0].histogram.as_ref().expect("a histogram");
+    let native: Vec<(String, f64)> = histogram
+        .exemplars
+        .iter()
+        .map(|e| (e.label[0].value().to_owned(), e.value()))
+        .collect();
+    assert_eq!(native, [("bb".to_owned(), 0.5), ("cc".to_owned(), 0.7)]);
+    let classic: Vec<Option<&str>> = histogram
+        .bucket
+        .iter()
+        .map(|b| b.exemplar.as_ref().map(|e| e.label[0].value()))
+        .collect();
+    assert_eq!(classic, [Some("aa"), Some("cc")]);
+    let openmetrics = registry
+        .encode_to_string(Format::OpenMetrics)
+        .expect("encodes");
+    assert!(
+        openmetrics.contains("latency_bucket{le=\"1.0\"} 3 # {trace_id=\"cc\"} 0.7"),
+        "{openmetrics}"
+    );
+
+    let target = protobuf_target(&registry).await;
+    let config = Config::new()
+        .scrape_interval(Duration::from_millis(250))
+        .target(Target::new(target.url()).job("native"));
+    let pull = PullServer::start(config, "127.0.0.1:0")
+        .await
+        .expect("starts");
+    pull.wait_for_scrapes(1).await;
+    let found = pull.query_exemplars("latency", 0, i64::MAX).expect("valid");
+    let shown = format!("{found:?}");
+    assert!(
+        shown.contains("\"cc\""),
+        "the newest native exemplar: {shown}"
     );
     pull.shutdown().await;
 }

@@ -89,6 +89,8 @@ pub(crate) struct NativeParts<'a> {
     /// `(key, count)` by key.
     pub(crate) positive: &'a [(i32, u64)],
     pub(crate) negative: &'a [(i32, u64)],
+    /// The native histogram's own exemplars.
+    pub(crate) exemplars: &'a [Exemplar],
 }
 
 /// Writes the metadata lines (HELP, TYPE, UNIT) that open a family; `name` says whether it
@@ -352,6 +354,14 @@ impl<'a> MetricEncoder<'a> {
             }
         }
         out.push(b'\n');
+    }
+
+    /// Whether [`native`](Self::native) writes anything (the protobuf format).
+    pub(crate) fn native_wanted(&self) -> bool {
+        #[cfg(feature = "protobuf")]
+        return self.proto.is_some();
+        #[cfg(not(feature = "protobuf"))]
+        false
     }
 
     /// Adds a native histogram's buckets to the histogram just written, where the format

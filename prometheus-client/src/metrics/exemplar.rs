@@ -7,6 +7,7 @@
 //! longest labels so far); the plain `inc` and `observe` paths never touch it.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -104,6 +105,7 @@ impl fmt::Display for ExemplarError {
 impl std::error::Error for ExemplarError {}
 
 /// Labels rendered and checked, ready to be stored.
+#[derive(Clone, Copy)]
 pub(crate) struct CheckedLabels<'a>(&'a str);
 
 /// A thread's buffers for rendering exemplar labels: the output, and each named label.
@@ -220,6 +222,37 @@ impl ExemplarSlots {
             Some(slot) => f(slot.lock().as_ref()),
             None => f(None),
         }
+    }
+}
+
+/// The latest exemplars of a native histogram, at most a given number (the oldest goes
+/// first); allocated at the first exemplar.
+#[derive(Default)]
+pub(crate) struct ExemplarRing(OnceLock<Box<Mutex<VecDeque<Exemplar>>>>);
+
+impl ExemplarRing {
+    /// Keeps this exemplar, dropping the oldest when `capacity` are kept already.
+    pub(crate) fn push(&self, capacity: usize, labels: CheckedLabels<'_>, value: f64) {
+        if capacity == 0 {
+            return;
+        }
+        let ring = self.0.get_or_init(Box::default);
+        let mut ring = ring.lock();
+        // The oldest one's storage is reused.
+        let mut slot = if ring.len() >= capacity {
+            ring.pop_front()
+        } else {
+            None
+        };
+        store(&mut slot, labels, value);
+        ring.extend(slot);
+    }
+
+    /// A copy of the exemplars kept, oldest first.
+    pub(crate) fn get(&self) -> Vec<Exemplar> {
+        self.0
+            .get()
+            .map_or_else(Vec::new, |ring| ring.lock().iter().cloned().collect())
     }
 }
 

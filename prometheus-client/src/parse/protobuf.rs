@@ -229,6 +229,12 @@ fn flatten(family: schema::MetricFamily) -> Result<Vec<ProtobufSample>, (K, Stri
                     })?;
                     let mut s = sample("", None, value.count());
                     s.histogram = Some(Arc::new(value));
+                    // The newest of the native histogram's own exemplars.
+                    let newest = histogram
+                        .exemplars
+                        .iter()
+                        .max_by_key(|e| e.timestamp.as_ref().map(|t| (t.seconds, t.nanos)));
+                    s.exemplar = newest.map(exemplar).transpose()?;
                     out.push(s);
                 }
                 let count = match histogram.sample_count_float {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -137,8 +138,8 @@ pub(crate) struct Scraped {
     pub(crate) samples: Vec<(SeriesLabels, i64, f64)>,
     /// Native histogram samples (protobuf scrapes only).
     pub(crate) histograms: Vec<(SeriesLabels, i64, Histogram)>,
-    /// Exemplars, each with the index of its sample in `samples`.
-    pub(crate) exemplars: Vec<(usize, StoredExemplar)>,
+    /// Exemplars, each with its series.
+    pub(crate) exemplars: Vec<(SeriesLabels, StoredExemplar)>,
     /// Samples dropped for a timestamp more than [`MAX_FUTURE_MS`] ahead.
     pub(crate) too_far_ahead: usize,
 }
@@ -505,28 +506,24 @@ impl Collector<'_> {
             self.scraped.too_far_ahead += 1;
             return Ok(());
         }
-        let value = match value {
-            Value::Float(value) => value,
-            Value::Histogram(histogram) => {
-                let labels = series_labels(labels);
-                self.scraped.histograms.push((labels, timestamp, histogram));
-                return Ok(());
-            }
-        };
-        if let Some((labels, value, at)) = exemplar {
+        let labels = series_labels(labels);
+        if let Some((exemplar_labels, value, at)) = exemplar {
             // An exemplar without a time gets the scrape's, as in Prometheus.
             self.scraped.exemplars.push((
-                self.scraped.samples.len(),
+                Arc::clone(&labels),
                 StoredExemplar {
-                    labels,
+                    labels: exemplar_labels,
                     value,
                     timestamp: at.unwrap_or(self.now),
                 },
             ));
         }
-        self.scraped
-            .samples
-            .push((series_labels(labels), timestamp, value));
+        match value {
+            Value::Float(value) => self.scraped.samples.push((labels, timestamp, value)),
+            Value::Histogram(histogram) => {
+                self.scraped.histograms.push((labels, timestamp, histogram));
+            }
+        }
         Ok(())
     }
 

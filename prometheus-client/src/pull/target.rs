@@ -226,12 +226,7 @@ fn store(
     instruments.refused("out_of_order", stats.out_of_order);
     instruments.refused("duplicate", stats.duplicates);
     instruments.refused("too_far_ahead", scraped.too_far_ahead);
-    let exemplars = scraped
-        .exemplars
-        .into_iter()
-        .filter_map(|(i, e)| Some((Arc::clone(&scraped.samples.get(i)?.0), e)))
-        .collect();
-    let exemplar_stats = context.exemplars.append(exemplars);
+    let exemplar_stats = context.exemplars.append(scraped.exemplars);
     instruments.exemplars(exemplar_stats, context.exemplars.len());
     Outcome {
         error: None,

@@ -224,6 +224,7 @@ impl FamilyBuilder {
         histogram.zero_count = Some(parts.zero_count);
         (histogram.negative_span, histogram.negative_delta) = spans(parts.negative);
         (histogram.positive_span, histogram.positive_delta) = spans(parts.positive);
+        histogram.exemplars = parts.exemplars.iter().map(proto_exemplar).collect();
         // Without observations and with a zero threshold of 0, a no-op span tells a reader
         // this is a native histogram, not a classic one without buckets (client_golang).
         if parts.zero_threshold == 0.0

@@ -21,8 +21,12 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::encoding::{MetricEncoder, NativeParts};
+use crate::labels::LabelSet;
 use crate::metrics::buckets::Buckets;
 use crate::metrics::created::CreatedAt;
+use crate::metrics::exemplar::{
+    with_checked_labels, Exemplar, ExemplarError, ExemplarRing, ExemplarSlots,
+};
 use crate::metrics::histogram::encode_histogram;
 use crate::sync::{stripe_count, thread_stripe, CachePadded};
 use crate::{Metric, MetricType, TypedMetric};
@@ -53,6 +57,7 @@ pub struct NativeConfig {
     max_zero_threshold: f64,
     max_buckets: u32,
     min_reset_duration: Duration,
+    max_exemplars: usize,
 }
 
 /// Why a [`NativeConfig`] could not be made.
@@ -102,6 +107,7 @@ impl NativeConfig {
             max_zero_threshold: 0.0,
             max_buckets: 160,
             min_reset_duration: Duration::ZERO,
+            max_exemplars: 10,
         })
     }
 
@@ -156,6 +162,14 @@ impl NativeConfig {
     #[must_use]
     pub fn min_reset_duration(mut self, duration: Duration) -> Self {
         self.min_reset_duration = duration;
+        self
+    }
+
+    /// How many exemplars ([`NativeHistogram::observe_with_exemplar`]) the native histogram
+    /// keeps for the protobuf format, the latest ones (default 10; 0 keeps none).
+    #[must_use]
+    pub fn max_exemplars(mut self, n: usize) -> Self {
+        self.max_exemplars = n;
         self
     }
 }
@@ -259,6 +273,10 @@ struct Inner {
     stripes: Box<[CachePadded<Mutex<Stripe>>]>,
     resets: Mutex<Resets>,
     created: CreatedAt,
+    /// The latest exemplar of each bucket of `text_layout`.
+    bucket_exemplars: ExemplarSlots,
+    /// The latest exemplars, for the native histogram's own list.
+    exemplars: ExemplarRing,
 }
 
 /// A native (sparse, exponential) histogram, optionally with classic buckets too.
@@ -317,6 +335,8 @@ impl NativeHistogram {
                     due: None,
                 }),
                 created: CreatedAt::default(),
+                bucket_exemplars: ExemplarSlots::default(),
+                exemplars: ExemplarRing::default(),
             }),
         }
     }
@@ -335,6 +355,46 @@ impl NativeHistogram {
         if over {
             self.limit(v);
         }
+    }
+
+    /// Records one observation with an exemplar (such as `[("trace_id", "…")]`): kept among
+    /// the native histogram's latest exemplars ([`NativeConfig::max_exemplars`]), which
+    /// protobuf carries, and as the exemplar of its classic bucket (or of `+Inf` without
+    /// classic buckets), which OpenMetrics shows. Labels over the OpenMetrics limit are
+    /// refused, and then nothing is recorded.
+    ///
+    /// ```
+    /// use prometheus_client::{NativeConfig, NativeHistogram};
+    ///
+    /// let latency = NativeHistogram::new(NativeConfig::new(1.1)?.max_exemplars(2));
+    /// for (v, trace) in [(0.1, "a"), (0.2, "b"), (0.3, "c")] {
+    ///     latency.observe_with_exemplar(v, &[("trace_id", trace)])?;
+    /// }
+    /// let kept: Vec<f64> = latency.exemplars().iter().map(|e| e.value()).collect();
+    /// assert_eq!(kept, [0.2, 0.3]);
+    /// assert_eq!(latency.snapshot().count, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn observe_with_exemplar<L: LabelSet + ?Sized>(
+        &self,
+        v: f64,
+        labels: &L,
+    ) -> Result<(), ExemplarError> {
+        let inner = &*self.inner;
+        with_checked_labels(labels, |checked| {
+            self.observe(v);
+            let layout = &inner.text_layout;
+            let buckets = layout.bounds().len() + 1;
+            inner
+                .bucket_exemplars
+                .set(buckets, layout.index_of(v), checked, v);
+            inner.exemplars.push(inner.config.max_exemplars, checked, v);
+        })
+    }
+
+    /// The native histogram's latest exemplars, oldest first.
+    pub fn exemplars(&self) -> Vec<Exemplar> {
+        self.inner.exemplars.get()
     }
 
     /// A consistent copy of the counts (after applying the bucket limit, and a reset that is
@@ -554,7 +614,7 @@ impl Metric for NativeHistogram {
                 encoder,
                 layout,
                 std::iter::once(s.count),
-                None,
+                Some(&self.inner.bucket_exemplars),
                 s.sum,
                 s.count,
             );
@@ -565,14 +625,21 @@ impl Metric for NativeHistogram {
                 previous = cumulative;
                 n
             });
-            encode_histogram(encoder, layout, counts, None, s.sum, s.count);
+            let exemplars = Some(&self.inner.bucket_exemplars);
+            encode_histogram(encoder, layout, counts, exemplars, s.sum, s.count);
         }
+        let exemplars = if encoder.native_wanted() {
+            self.inner.exemplars.get()
+        } else {
+            Vec::new()
+        };
         encoder.native(&NativeParts {
             schema: s.schema,
             zero_threshold: s.zero_threshold,
             zero_count: s.zero_count,
             positive: &s.positive,
             negative: &s.negative,
+            exemplars: &exemplars,
         });
         encoder.created(self.inner.created.get());
     }
