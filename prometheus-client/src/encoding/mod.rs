@@ -119,6 +119,16 @@ pub(crate) fn write_end(out: &mut Vec<u8>, format: Format) {
     }
 }
 
+/// Rendered labels with their quoted (UTF-8) names escaped, if they have any.
+#[cold]
+fn write_labels_escaped(out: &mut Vec<u8>, rendered_labels: &str, escaping: Escaping) {
+    if rendered::has_quoted_name(rendered_labels) {
+        rendered::write_escaped(out, rendered_labels, escaping);
+    } else {
+        out.extend_from_slice(rendered_labels.as_bytes());
+    }
+}
+
 /// A label that a metric type adds to one of its samples.
 #[derive(Clone, Copy, Debug, Default)]
 #[non_exhaustive]
@@ -422,16 +432,17 @@ impl<'a> MetricEncoder<'a> {
         if self.quoted_name {
             out.push(b'{');
             first = false;
+            escaping::write_name(out, &[self.name, suffix], true);
+        } else {
+            out.extend_from_slice(self.name.as_bytes());
+            out.extend_from_slice(suffix.as_bytes());
         }
-        escaping::write_name(out, &[self.name, suffix], self.quoted_name);
         for part in [self.const_labels, self.labels] {
             if !part.is_empty() {
                 out.push(if first { b'{' } else { b',' });
                 match self.label_escaping {
-                    Some(escaping) if rendered::has_quoted_name(part) => {
-                        rendered::write_escaped(out, part, escaping);
-                    }
-                    _ => out.extend_from_slice(part.as_bytes()),
+                    None => out.extend_from_slice(part.as_bytes()),
+                    Some(escaping) => write_labels_escaped(out, part, escaping),
                 }
                 first = false;
             }
