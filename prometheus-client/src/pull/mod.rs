@@ -35,6 +35,7 @@ mod json;
 mod protocols;
 mod query;
 mod scrape;
+mod scrape_cache;
 mod storage;
 mod target;
 #[cfg(feature = "tls")]

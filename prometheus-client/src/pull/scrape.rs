@@ -10,10 +10,12 @@ use http_body_util::{BodyExt, Empty};
 use hyper::header;
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use tokio::net::TcpStream;
 
 use super::config::{Limits, Target};
 use super::exemplars::StoredExemplar;
+use super::scrape_cache::ScrapeCache;
 use super::storage::{series_labels, Histogram, SeriesLabels};
 use crate::parse::{
     format_for_content_type, Entry, ParseError, ParseErrorKind, Parser, FALLBACK_FORMAT,
@@ -192,7 +194,7 @@ impl Client {
 /// async workers.
 pub(crate) async fn scrape(
     target: &Target,
-    client: &Client,
+    (client, cache): (&Client, &Arc<Mutex<ScrapeCache>>),
     timeout: Duration,
     now: i64,
 ) -> Result<Scraped, Refused> {
@@ -200,11 +202,20 @@ pub(crate) async fn scrape(
     let work = async {
         let (body, content_type) = fetch(target, client, timeout).await?;
         let target = target.clone();
+        let cache = Arc::clone(cache);
         tokio::task::spawn_blocking(move || {
+            // A parse that outlived its timeout may still hold the cache: then this one
+            // reads without it.
+            let mut own = None;
+            let mut held = cache.try_lock();
+            let cache = match held.as_deref_mut() {
+                Some(cache) => cache,
+                None => own.insert(ScrapeCache::default()),
+            };
             samples(
                 &target,
-                &body,
-                content_type.as_deref(),
+                (&body, content_type.as_deref()),
+                cache,
                 now,
                 (deadline, timeout),
             )
@@ -340,8 +351,8 @@ async fn fetch(
 /// Prometheus counts it for `scrape_samples_scraped`.
 fn samples(
     target: &Target,
-    body: &[u8],
-    content_type: Option<&str>,
+    (body, content_type): (&[u8], Option<&str>),
+    cache: &mut ScrapeCache,
     now: i64,
     (deadline, timeout): (Instant, Duration),
 ) -> Result<Scraped, Refused> {
@@ -357,7 +368,9 @@ fn samples(
         scraped: Scraped::default(),
         seen: 0,
         refused: None,
+        cache,
     };
+    collector.cache.begin();
     #[cfg(feature = "protobuf")]
     if format == crate::encoding::Format::Protobuf {
         // The family whose histograms are native: its classic samples are only kept when
@@ -388,7 +401,8 @@ fn samples(
                 .iter()
                 .map(|(n, v)| (n.as_str(), std::borrow::Cow::Borrowed(v.as_str())));
             let exemplar = sample.exemplar.map(|e| (e.labels, e.value, e.timestamp_ms));
-            collector.add(&sample.name, labels, value, sample.timestamp_ms, exemplar)?;
+            let series = (sample.name.as_str(), None, labels);
+            collector.add(series, value, sample.timestamp_ms, exemplar)?;
         }
         return collector.finish();
     }
@@ -407,6 +421,7 @@ fn samples(
         let Entry::Sample(sample) = entry else {
             continue;
         };
+        let raw = sample.labels.as_written();
         let labels = sample.labels.iter().map(|l| (l.name, l.value));
         let exemplar = sample.exemplar.as_ref().map(|e| {
             let labels = e
@@ -417,13 +432,8 @@ fn samples(
             (labels, e.value, e.timestamp.and_then(|t| t.as_millis()))
         });
         let timestamp = sample.timestamp.and_then(|t| t.as_millis());
-        collector.add(
-            sample.name,
-            labels,
-            Value::Float(sample.value),
-            timestamp,
-            exemplar,
-        )?;
+        let series = (sample.name, Some(raw), labels);
+        collector.add(series, Value::Float(sample.value), timestamp, exemplar)?;
     }
     collector.finish()
 }
@@ -450,6 +460,8 @@ struct Collector<'t> {
     seen: usize,
     /// A limit exceeded: the scrape is refused, the rest only counted.
     refused: Option<ScrapeError>,
+    /// The target's series by their text.
+    cache: &'t mut ScrapeCache,
 }
 
 impl Collector<'_> {
@@ -460,10 +472,15 @@ impl Collector<'_> {
         }
     }
 
+    /// Adds a sample of the series `(name, labels as written if the format has that text,
+    /// labels)`: found in the cache by its text, or labelled, checked and cached.
     fn add<'l>(
         &mut self,
-        name: &str,
-        sample_labels: impl Iterator<Item = (&'l str, std::borrow::Cow<'l, str>)>,
+        (name, raw, sample_labels): (
+            &str,
+            Option<&str>,
+            impl Iterator<Item = (&'l str, std::borrow::Cow<'l, str>)>,
+        ),
         value: Value,
         timestamp: Option<i64>,
         exemplar: Option<ExemplarParts>,
@@ -485,19 +502,17 @@ impl Collector<'_> {
             self.scraped.exemplars = Vec::new();
             return Ok(());
         }
-        let mut labels: Vec<(String, String)> = Vec::new();
-        labels.push(("__name__".to_owned(), name.to_owned()));
-        for (label, value) in sample_labels {
-            if label == "__name__" {
-                return Err(self.refuse(ScrapeError::DuplicateLabel(label.to_owned())));
+        let cached = raw.and_then(|raw| self.cache.get(name, raw));
+        let labels = match cached {
+            Some(labels) => labels,
+            None => {
+                let labels = self.label(name, sample_labels)?;
+                if let Some(raw) = raw {
+                    self.cache.insert(name, raw, &labels);
+                }
+                labels
             }
-            // An empty value is the same as no label, in Prometheus.
-            if !value.is_empty() {
-                labels.push((label.to_owned(), value.into_owned()));
-            }
-        }
-        merge_target_labels(&mut labels, &self.own_labels, target.honor_labels);
-        check_limits(&labels, limits).map_err(|e| self.refuse(e))?;
+        };
         let timestamp = match timestamp {
             Some(t) if target.honor_timestamps => t,
             _ => self.now,
@@ -506,7 +521,6 @@ impl Collector<'_> {
             self.scraped.too_far_ahead += 1;
             return Ok(());
         }
-        let labels = series_labels(labels);
         if let Some((exemplar_labels, value, at)) = exemplar {
             // An exemplar without a time gets the scrape's, as in Prometheus.
             self.scraped.exemplars.push((
@@ -527,7 +541,31 @@ impl Collector<'_> {
         Ok(())
     }
 
+    /// The series labels of a sample: its own (empty values left out, a second `__name__`
+    /// refused), the target's merged in, within the limits.
+    fn label<'l>(
+        &self,
+        name: &str,
+        sample_labels: impl Iterator<Item = (&'l str, std::borrow::Cow<'l, str>)>,
+    ) -> Result<SeriesLabels, Refused> {
+        let mut labels: Vec<(String, String)> = Vec::new();
+        labels.push(("__name__".to_owned(), name.to_owned()));
+        for (label, value) in sample_labels {
+            if label == "__name__" {
+                return Err(self.refuse(ScrapeError::DuplicateLabel(label.to_owned())));
+            }
+            // An empty value is the same as no label, in Prometheus.
+            if !value.is_empty() {
+                labels.push((label.to_owned(), value.into_owned()));
+            }
+        }
+        merge_target_labels(&mut labels, &self.own_labels, self.target.honor_labels);
+        check_limits(&labels, &self.target.limits).map_err(|e| self.refuse(e))?;
+        Ok(series_labels(labels))
+    }
+
     fn finish(self) -> Result<Scraped, Refused> {
+        self.cache.end();
         match self.refused {
             Some(error) => Err(Refused {
                 error,
@@ -597,14 +635,60 @@ mod tests {
         )
     }
 
+    /// Reads a text body as a scrape of `target` would, with a cache of its own.
+    fn read(target: &Target, body: &[u8]) -> Result<Scraped, Refused> {
+        read_with(target, body, &mut ScrapeCache::default())
+    }
+
+    fn read_with(
+        target: &Target,
+        body: &[u8],
+        cache: &mut ScrapeCache,
+    ) -> Result<Scraped, Refused> {
+        samples(target, (body, Some("text/plain")), cache, 1000, far())
+    }
+
     fn labels_of(body: &str, target: &Target) -> Result<Vec<Vec<(String, String)>>, ScrapeError> {
-        let scraped = samples(target, body.as_bytes(), Some("text/plain"), 1000, far())
-            .map_err(|r| r.error)?;
+        let scraped = read(target, body.as_bytes()).map_err(|r| r.error)?;
         Ok(scraped
             .samples
             .into_iter()
             .map(|(l, _, _)| l.to_vec())
             .collect())
+    }
+
+    #[test]
+    fn a_steady_scrape_finds_its_series_in_the_cache() {
+        let target = Target::new("http://127.0.0.1:9/metrics").job("j");
+        let body = b"# TYPE a counter\na_total{x=\"1\",y=\"\\\"\"} 1\nb 2 5000\n";
+        let mut cache = ScrapeCache::default();
+        let first = read_with(&target, body, &mut cache).expect("valid");
+        let second = read_with(&target, body, &mut cache).expect("valid");
+        assert_eq!(first.samples, second.samples);
+        for (a, b) in first.samples.iter().zip(&second.samples) {
+            assert!(Arc::ptr_eq(&a.0, &b.0), "the cached labels, not new ones");
+        }
+        assert_eq!(
+            first.samples[0].0.to_vec(),
+            [
+                ("__name__".to_owned(), "a_total".to_owned()),
+                ("instance".to_owned(), "127.0.0.1:9".to_owned()),
+                ("job".to_owned(), "j".to_owned()),
+                ("x".to_owned(), "1".to_owned()),
+                ("y".to_owned(), "\"".to_owned()),
+            ]
+        );
+        // A new series is still checked against the limits.
+        let mut limited = target.clone();
+        limited.limits.label_limit = 3;
+        let refused = read_with(&limited, b"c{p=\"1\",q=\"2\"} 1\n", &mut cache);
+        assert!(matches!(
+            refused,
+            Err(Refused {
+                error: ScrapeError::LabelLimit(3),
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -629,17 +713,14 @@ mod tests {
     #[test]
     fn empty_label_values_are_dropped_and_timestamps_honoured() {
         let target = Target::new("http://h:1/metrics");
-        let scraped = samples(&target, b"a{b=\"\"} 1 5000\n", None, 1000, far()).expect("valid");
+        let scraped = read(&target, b"a{b=\"\"} 1 5000\n").expect("valid");
         let (labels, t, _) = &scraped.samples[0];
         assert!(!labels.iter().any(|(n, _)| n == "b"));
         assert_eq!(*t, 5000);
         let mut ignoring = target;
         ignoring.honor_timestamps = false;
         assert_eq!(
-            samples(&ignoring, b"a 1 5000\n", None, 1000, far())
-                .expect("valid")
-                .samples[0]
-                .1,
+            read(&ignoring, b"a 1 5000\n").expect("valid").samples[0].1,
             1000
         );
     }

@@ -12,6 +12,7 @@ use super::config::Target;
 use super::exemplars::ExemplarStore;
 use super::instruments::Instruments;
 use super::scrape::{scrape, target_labels, ScrapeError, Scraped};
+use super::scrape_cache::ScrapeCache;
 use super::storage::{series_labels, AppendError, AppendStats, SeriesLabels, Storage, STALE_NAN};
 
 /// Milliseconds since the Unix epoch.
@@ -111,6 +112,9 @@ struct LoopState {
     /// The series of the last scrape: those missing from the next get stale markers.
     previous: HashSet<SeriesLabels>,
     own: OwnSeries,
+    /// The target's series by their text (shared with the parse, which runs on a blocking
+    /// thread and may outlive a scrape that timed out).
+    cache: Arc<Mutex<ScrapeCache>>,
 }
 
 /// One scrape's outcome, before the synthetic series are written.
@@ -132,7 +136,7 @@ async fn scrape_once(
     let t = now_ms();
     let storage = context.storage.as_ref();
     let instruments = &context.instruments;
-    let result = scrape(target, &context.client, context.timeout, t).await;
+    let result = scrape(target, (&context.client, &state.cache), context.timeout, t).await;
     let outcome = match result {
         Ok(scraped) => store(target, context, scraped, state, t),
         Err(refused) => Outcome {
