@@ -8,6 +8,7 @@
 //! [`fraction`](FloatHistogram::fraction) interpolate within a bucket linearly, as PromQL's
 //! `histogram_quantile` and `histogram_fraction` do.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::metrics::native::schema::{upper_bound, MAX_SCHEMA, MIN_SCHEMA};
@@ -268,6 +269,15 @@ impl FloatHistogram {
         }
     }
 
+    /// This histogram at `schema` if that is coarser, else itself, not copied.
+    fn at_schema(&self, schema: i32) -> Cow<'_, FloatHistogram> {
+        if schema >= self.schema {
+            Cow::Borrowed(self)
+        } else {
+            Cow::Owned(self.to_schema(schema))
+        }
+    }
+
     /// Adds `other` in: the result has the coarser schema and the wider zero bucket.
     pub fn add(&mut self, other: &FloatHistogram) {
         self.combine(other, 1.0);
@@ -282,7 +292,7 @@ impl FloatHistogram {
         if other.schema < self.schema {
             *self = self.to_schema(other.schema);
         }
-        let other = other.to_schema(self.schema);
+        let other = other.at_schema(self.schema);
         let other_zero = self.reconcile_zero(&other);
         self.zero_count += sign * other_zero;
         self.count += sign * other.count;
@@ -370,17 +380,10 @@ impl FloatHistogram {
         if threshold != self.zero_threshold || self.zero_count < previous_zero {
             return true;
         }
-        let previous = previous.to_schema(self.schema);
-        let schema = self.schema;
-        let outside = |buckets: &[(i32, f64)]| -> Vec<(i32, f64)> {
-            buckets
-                .iter()
-                .copied()
-                .filter(|&(k, _)| upper_bound(k, schema) > threshold)
-                .collect()
-        };
-        fewer_in_any(&outside(&self.positive), &outside(&previous.positive))
-            || fewer_in_any(&outside(&self.negative), &outside(&previous.negative))
+        let previous = previous.at_schema(self.schema);
+        let outside = |k: i32| upper_bound(k, self.schema) > threshold;
+        fewer_in_any(&self.positive, &previous.positive, outside)
+            || fewer_in_any(&self.negative, &previous.negative, outside)
     }
 
     /// The `q` quantile of the observations, interpolated linearly within its bucket, as
@@ -500,15 +503,22 @@ fn merge_into<'o>(
     buckets.retain(|(_, c)| *c != 0.0);
 }
 
-/// Whether any bucket of `previous` has more than the same bucket of `current` (a bucket
-/// missing from `current` has none).
-fn fewer_in_any(current: &[(i32, f64)], previous: &[(i32, f64)]) -> bool {
-    previous.iter().any(|&(k, before)| {
-        let now = current
-            .binary_search_by_key(&k, |&(ck, _)| ck)
-            .map_or(0.0, |i| current[i].1);
-        now < before
-    })
+/// Whether any bucket of `previous` outside the zero bucket (`outside` by key) has more than
+/// the same bucket of `current` (a bucket missing from `current` has none).
+fn fewer_in_any(
+    current: &[(i32, f64)],
+    previous: &[(i32, f64)],
+    outside: impl Fn(i32) -> bool,
+) -> bool {
+    previous
+        .iter()
+        .filter(|(k, _)| outside(*k))
+        .any(|&(k, before)| {
+            let now = current
+                .binary_search_by_key(&k, |&(ck, _)| ck)
+                .map_or(0.0, |i| current[i].1);
+            now < before
+        })
 }
 
 #[cfg(feature = "protobuf")]

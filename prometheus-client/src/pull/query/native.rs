@@ -56,7 +56,8 @@ impl Evaluator<'_> {
             "histogram_fraction" => (self.scalar_arg(args[0], t)?, self.scalar_arg(args[1], t)?),
             _ => (0.0, 0.0),
         };
-        let vector = args.last().copied().unwrap_or(args[0]);
+        // The vector is the last argument (the parser checked the count).
+        let vector = args[args.len() - 1];
         let (_, histograms) = self.vector_and_histograms(vector, t)?;
         let out = histograms
             .into_iter()
