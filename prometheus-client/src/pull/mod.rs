@@ -28,6 +28,7 @@
 //! ```
 
 mod api;
+mod chunk;
 mod config;
 mod exemplars;
 mod instruments;
@@ -51,6 +52,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use chunk::{ChunkFull, XorChunk, XorIter};
 pub use config::{parse_duration, ApiLimits, BasicAuth, Config, ConfigError, Limits, Target};
 pub use exemplars::StoredExemplar;
 pub use protocols::{accept_header, ScrapeProtocol};

@@ -1,5 +1,7 @@
 //! Where scraped samples live: a series index (label set → id, postings per label pair) and
 //! each series' samples in time order, in memory, behind the small [`Storage`] interface.
+//! Float samples are kept in XOR chunks ([`XorChunk`](super::XorChunk)), about a byte or
+//! two each for a regular scrape.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -8,6 +10,7 @@ use std::time::Instant;
 
 use parking_lot::RwLock;
 
+use super::chunk::FloatChunks;
 use crate::parse::FloatHistogram;
 
 /// A series' labels, sorted by name, `__name__` included.
@@ -96,26 +99,28 @@ pub struct AppendStats {
 }
 
 impl AppendStats {
-    /// Appends `(t, v)` to a series' samples of one kind, or counts why not.
-    fn sample<T: Clone>(
+    /// Whether `(t, v)` goes after a series' newest sample of its kind, `last`; if not, counts
+    /// why.
+    fn takes<T>(
         &mut self,
-        samples: &mut Vec<(i64, T)>,
+        last: Option<(i64, &T)>,
         t: i64,
         v: &T,
-        same: impl Fn(&T, &T) -> bool,
-    ) {
-        match samples.last() {
-            Some((last_t, _)) if t < *last_t => self.out_of_order += 1,
-            Some((last_t, last_v)) if t == *last_t => {
+        same: fn(&T, &T) -> bool,
+    ) -> bool {
+        match last {
+            Some((last_t, _)) if t < last_t => self.out_of_order += 1,
+            Some((last_t, last_v)) if t == last_t => {
                 if !same(last_v, v) {
                     self.duplicates += 1;
                 }
             }
             _ => {
-                samples.push((t, v.clone()));
                 self.appended += 1;
+                return true;
             }
         }
+        false
     }
 }
 
@@ -314,7 +319,7 @@ struct Index {
 
 struct StoredSeries {
     labels: SeriesLabels,
-    samples: Vec<(i64, f64)>,
+    samples: FloatChunks,
     histograms: Vec<(i64, Histogram)>,
 }
 
@@ -325,7 +330,7 @@ impl Index {
         }
         let stored = Some(StoredSeries {
             labels: Arc::clone(labels),
-            samples: Vec::new(),
+            samples: FloatChunks::default(),
             histograms: Vec::new(),
         });
         let id = match self.free.pop() {
@@ -460,10 +465,6 @@ fn latest_of<'i, T: Clone + 'i>(
     Ok(out)
 }
 
-fn floats(series: &StoredSeries) -> &[(i64, f64)] {
-    &series.samples
-}
-
 fn histograms(series: &StoredSeries) -> &[(i64, Histogram)] {
     &series.histograms
 }
@@ -490,9 +491,11 @@ impl Storage for MemoryStorage {
         for (labels, t, v) in samples {
             let id = index.id_of(labels, &mut stats);
             if let Some(series) = index.series[id].as_mut() {
-                stats.sample(&mut series.samples, *t, v, |a, b| {
-                    a.to_bits() == b.to_bits()
-                });
+                let last = series.samples.last();
+                let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits();
+                if stats.takes(last.as_ref().map(|(t, v)| (*t, v)), *t, v, same) {
+                    series.samples.push(*t, *v);
+                }
             }
         }
         for (labels, t, h) in histograms {
@@ -500,10 +503,13 @@ impl Storage for MemoryStorage {
             let Some(series) = index.series[id].as_mut() else {
                 continue;
             };
-            let first = series.histograms.is_empty();
-            stats.sample(&mut series.histograms, *t, h, |a, b| a == b);
-            if first && !series.histograms.is_empty() {
-                index.with_histograms += 1;
+            let last = series.histograms.last().map(|(t, h)| (*t, h));
+            let first = last.is_none();
+            if stats.takes(last, *t, h, |a, b| a == b) {
+                series.histograms.push((*t, Arc::clone(h)));
+                if first {
+                    index.with_histograms += 1;
+                }
             }
         }
         Ok(stats)
@@ -521,10 +527,20 @@ impl Storage for MemoryStorage {
         limits: SelectLimits,
     ) -> Result<Vec<Series>, SelectError> {
         let index = self.inner.read();
-        copy_windows(
-            index.windows(matchers, (start, end), &limits, floats),
-            &limits,
-        )
+        let mut budget = limits.max_samples;
+        let mut out = Vec::new();
+        for series in index.matching(matchers, &limits) {
+            let series = series?;
+            let mut samples = Vec::new();
+            for sample in series.samples.window(start, end) {
+                budget = budget.checked_sub(1).ok_or(SelectError::TooManySamples)?;
+                samples.push(sample);
+            }
+            if !samples.is_empty() {
+                out.push((Arc::clone(&series.labels), samples));
+            }
+        }
+        Ok(out)
     }
 
     fn select_latest(
@@ -535,10 +551,18 @@ impl Storage for MemoryStorage {
         limits: SelectLimits,
     ) -> Result<Vec<(SeriesLabels, i64, f64)>, SelectError> {
         let index = self.inner.read();
-        latest_of(
-            index.windows(matchers, (start, end), &limits, floats),
-            &limits,
-        )
+        let mut out = Vec::new();
+        for series in index.matching(matchers, &limits) {
+            let series = series?;
+            let Some((t, v)) = series.samples.latest_in(start, end) else {
+                continue;
+            };
+            if out.len() == limits.max_samples {
+                return Err(SelectError::TooManySamples);
+            }
+            out.push((Arc::clone(&series.labels), t, v));
+        }
+        Ok(out)
     }
 
     fn select_histograms(
@@ -581,8 +605,7 @@ impl Storage for MemoryStorage {
             .matching(matchers, &SelectLimits::unlimited())
             .filter_map(Result::ok)
             .filter(|s| {
-                !window(&s.samples, start, end).is_empty()
-                    || !window(&s.histograms, start, end).is_empty()
+                s.samples.any_in(start, end) || !window(&s.histograms, start, end).is_empty()
             })
             .map(|s| Arc::clone(&s.labels))
             .collect()
@@ -611,8 +634,7 @@ impl Storage for MemoryStorage {
         let mut with_histograms_gone = 0;
         for (id, slot) in index.series.iter_mut().enumerate() {
             if let Some(series) = slot {
-                let keep_from = series.samples.partition_point(|(t, _)| *t < cutoff);
-                series.samples.drain(..keep_from);
+                series.samples.drop_before(cutoff);
                 let had_histograms = !series.histograms.is_empty();
                 let keep_from = series.histograms.partition_point(|(t, _)| *t < cutoff);
                 series.histograms.drain(..keep_from);
@@ -781,21 +803,18 @@ mod tests {
     }
 
     #[test]
-    fn retention_drops_old_samples_and_empty_series() {
+    fn retention_drops_whole_chunks_and_empty_series() {
         let s = MemoryStorage::default();
-        put(
-            &s,
-            &[
-                (labels("old", "a"), 1, 1.0),
-                (labels("new", "a"), 1, 1.0),
-                (labels("new", "a"), 100, 2.0),
-            ],
-        );
-        s.drop_before(50);
+        let new: Vec<_> = (0..300).map(|t| (labels("new", "a"), t, 1.0)).collect();
+        put(&s, &[(labels("old", "a"), 1, 1.0)]);
+        put(&s, &new);
+        s.drop_before(250);
         assert_eq!(s.label_values("__name__"), ["new"]);
-        assert_eq!(select(&s, &[], 0, 1000)[0].1, vec![(100, 2.0)]);
+        // Chunks of 120: the one holding 240..299 stays whole.
+        let kept = &select(&s, &[], 0, 1000)[0].1;
+        assert_eq!((kept.len(), kept[0]), (60, (240, 1.0)));
         assert_eq!(s.series_count(), 1);
-        put(&s, &[(labels("newer", "a"), 100, 1.0)]);
+        put(&s, &[(labels("newer", "a"), 300, 1.0)]);
         assert_eq!(
             s.inner.read().series.len(),
             2,

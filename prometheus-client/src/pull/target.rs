@@ -115,6 +115,34 @@ struct LoopState {
     /// The target's series by their text (shared with the parse, which runs on a blocking
     /// thread and may outlive a scrape that timed out).
     cache: Arc<Mutex<ScrapeCache>>,
+    /// The time the scrapes are aligned to (ms), once the first has run.
+    aligned: Option<i64>,
+}
+
+/// How far a scrape's time may be from its slot for it to be stamped with the slot's time,
+/// as Prometheus' `ScrapeTimestampTolerance`.
+const ALIGN_TOLERANCE_MS: i64 = 2;
+
+impl LoopState {
+    /// The time to stamp a scrape started at `now` with: the interval's slot when `now` is
+    /// within [`ALIGN_TOLERANCE_MS`] after it, as Prometheus does (for intervals over 200 ms),
+    /// so a steady target's timestamps are evenly spaced and compress to a bit each.
+    fn scrape_time(&mut self, now: i64, interval: Duration) -> i64 {
+        let interval = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        if interval <= 100 * ALIGN_TOLERANCE_MS {
+            return now;
+        }
+        let slot = match self.aligned {
+            Some(aligned) if now >= aligned => now - (now - aligned) % interval,
+            _ => now,
+        };
+        self.aligned = Some(slot);
+        if now - slot <= ALIGN_TOLERANCE_MS {
+            slot
+        } else {
+            now
+        }
+    }
 }
 
 /// One scrape's outcome, before the synthetic series are written.
@@ -133,7 +161,7 @@ async fn scrape_once(
     state: &mut LoopState,
 ) {
     let started = Instant::now();
-    let t = now_ms();
+    let t = state.scrape_time(now_ms(), context.interval);
     let storage = context.storage.as_ref();
     let instruments = &context.instruments;
     let result = scrape(target, (&context.client, &state.cache), context.timeout, t).await;
@@ -238,5 +266,29 @@ fn store(
         series_added: current.difference(&state.previous).count(),
         stats,
         current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrape_times_align_to_their_slots_within_the_tolerance() {
+        let mut state = LoopState::default();
+        let second = Duration::from_secs(1);
+        let stamped: Vec<i64> = [10_000, 11_001, 12_002, 13_003, 14_000, 16_001, 16_500]
+            .into_iter()
+            .map(|now| state.scrape_time(now, second))
+            .collect();
+        // 3 ms late stays as it is; a skipped slot is skipped; a time behind starts anew.
+        assert_eq!(
+            stamped,
+            [10_000, 11_000, 12_000, 13_003, 14_000, 16_000, 16_500]
+        );
+        assert_eq!(state.scrape_time(9_000, second), 9_000);
+        assert_eq!(state.scrape_time(10_001, second), 10_000);
+        let fast = Duration::from_millis(100);
+        assert_eq!(LoopState::default().scrape_time(1_001, fast), 1_001);
     }
 }
