@@ -22,6 +22,7 @@ pub struct Prometheus {
     pub addr: SocketAddr,
     child: Child,
     dir: PathBuf,
+    args: Vec<String>,
 }
 
 /// One series of a query result: its labels and value.
@@ -33,6 +34,31 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// Starts the binary on `addr` with the config and data of `dir`, logging to its log file.
+fn spawn(dir: &std::path::Path, addr: SocketAddr, args: &[String]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("prometheus.log"))
+        .expect("log file");
+    Command::new(PROMETHEUS)
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--log.level=warn")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("prometheus starts")
 }
 
 /// Percent-encodes a query parameter.
@@ -73,30 +99,36 @@ impl Prometheus {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
             .parse()
             .expect("address");
-        let log = std::fs::File::create(dir.join("prometheus.log")).expect("log file");
-        let child = Command::new(PROMETHEUS)
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("prometheus starts");
-        let prometheus = Prometheus { addr, child, dir };
-        prometheus
-            .wait_until("ready", || async {
-                get(addr, "/-/ready", &[]).await.status == 200
-            })
-            .await;
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let child = spawn(&dir, addr, &args);
+        let prometheus = Prometheus {
+            addr,
+            child,
+            dir,
+            args,
+        };
+        prometheus.wait_ready().await;
         Some(prometheus)
+    }
+
+    async fn wait_ready(&self) {
+        let addr = self.addr;
+        self.wait_until("ready", || async {
+            get(addr, "/-/ready", &[]).await.status == 200
+        })
+        .await;
+    }
+
+    /// Kills it, keeping its data for [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again where it was stopped: same address, flags and data.
+    pub async fn restart(&mut self) {
+        self.child = spawn(&self.dir, self.addr, &self.args);
+        self.wait_ready().await;
     }
 
     /// Polls `check` every 200 ms for up to 60 s; fails the test with Prometheus' log if it

@@ -137,6 +137,15 @@ impl BasicAuth {
             (None, None) => Ok(String::new()),
         }
     }
+
+    /// The `Authorization` header's value now (`Basic` and the encoded credentials).
+    pub(crate) fn header_value(&self) -> Result<String, String> {
+        use base64::Engine;
+        let password = self.current_password()?;
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{password}", self.username));
+        Ok(format!("Basic {credentials}"))
+    }
 }
 
 impl fmt::Debug for BasicAuth {
@@ -276,8 +285,8 @@ pub struct Config {
     /// The targets.
     pub targets: Vec<Target>,
     /// Series the store holds at most, all targets together (default 1,000,000); a scrape
-    /// that would add more is refused whole. A series costs about 300 bytes plus its labels
-    /// and 16 bytes a sample.
+    /// that would add more is refused whole. A series costs about 400 bytes plus its labels
+    /// (its head chunk among them), and a regular scrape's sample a byte or two.
     pub max_series: usize,
     /// Exemplars kept, all series together (default 100,000, Prometheus'
     /// `storage.exemplars.exemplars-limit`; 0 keeps none): the oldest go first. An exemplar
@@ -293,6 +302,10 @@ pub struct Config {
     /// exporter-toolkit's format; TOML: `web_config_file = "web.yml"`.
     #[cfg(feature = "tls")]
     pub web_config: Option<crate::http::WebConfig>,
+    /// Receivers every stored sample is forwarded to (feature `remote-write`); TOML:
+    /// `[[remote_write]]` tables.
+    #[cfg(feature = "remote-write")]
+    pub remote_write: Vec<super::RemoteWrite>,
 }
 
 impl Default for Config {
@@ -309,6 +322,8 @@ impl Default for Config {
             scrape_self: false,
             #[cfg(feature = "tls")]
             web_config: None,
+            #[cfg(feature = "remote-write")]
+            remote_write: Vec::new(),
         }
     }
 }
@@ -471,6 +486,13 @@ impl Config {
         self
     }
 
+    /// Adds a remote write receiver (feature `remote-write`).
+    #[cfg(feature = "remote-write")]
+    pub fn remote_write(mut self, remote: super::RemoteWrite) -> Self {
+        self.remote_write.push(remote);
+        self
+    }
+
     /// Reads a TOML configuration: the keys of [`Config`] at the top, a `[query]` table with
     /// the keys of [`QueryLimits`], an `[api]` table with those of [`ApiLimits`], and
     /// `[[targets]]` tables with `url`, `job`, `labels`, `honor_labels`, `honor_timestamps`,
@@ -539,6 +561,19 @@ impl Config {
                             }
                         })?);
                 }
+                #[cfg(feature = "remote-write")]
+                "remote_write" => {
+                    let list = value.as_array().ok_or_else(|| ConfigError::Expected {
+                        key: key.clone(),
+                        what: "[[remote_write]] tables",
+                    })?;
+                    for (i, item) in list.iter().enumerate() {
+                        let at = format!("remote_write[{i}]");
+                        config
+                            .remote_write
+                            .push(super::RemoteWrite::from_toml(&at, item)?);
+                    }
+                }
                 "targets" => {
                     let list = value.as_array().ok_or_else(|| ConfigError::Expected {
                         key: key.clone(),
@@ -589,6 +624,10 @@ impl Config {
         if self.scrape_timeout > self.scrape_interval {
             return Err(ConfigError::TimeoutExceedsInterval);
         }
+        #[cfg(feature = "remote-write")]
+        for (i, remote) in self.remote_write.iter().enumerate() {
+            remote.check(&format!("remote_write[{i}]"))?;
+        }
         for (i, target) in self.targets.iter().enumerate() {
             if let Some(name) = target.labels.keys().find(|n| !is_valid_label_name(n)) {
                 return Err(ConfigError::InvalidLabelName {
@@ -601,7 +640,10 @@ impl Config {
     }
 }
 
-fn table_at<'t>(key: &str, value: &'t toml::Value) -> Result<&'t toml::Table, ConfigError> {
+pub(crate) fn table_at<'t>(
+    key: &str,
+    value: &'t toml::Value,
+) -> Result<&'t toml::Table, ConfigError> {
     value.as_table().ok_or_else(|| ConfigError::Expected {
         key: key.into(),
         what: "a table",
@@ -745,7 +787,7 @@ fn string_at(key: &str, value: &toml::Value) -> Result<String, ConfigError> {
         })
 }
 
-fn basic_auth_from(at: &str, value: &toml::Value) -> Result<BasicAuth, ConfigError> {
+pub(crate) fn basic_auth_from(at: &str, value: &toml::Value) -> Result<BasicAuth, ConfigError> {
     let mut auth = BasicAuth {
         username: String::new(),
         password: None,
@@ -770,7 +812,10 @@ fn basic_auth_from(at: &str, value: &toml::Value) -> Result<BasicAuth, ConfigErr
 }
 
 #[cfg(feature = "tls")]
-fn tls_config_from(at: &str, value: &toml::Value) -> Result<super::TlsConfig, ConfigError> {
+pub(crate) fn tls_config_from(
+    at: &str,
+    value: &toml::Value,
+) -> Result<super::TlsConfig, ConfigError> {
     let mut tls = super::TlsConfig::default();
     for (key, v) in table_at(at, value)? {
         let key_at = format!("{at}.{key}");
@@ -801,14 +846,14 @@ fn count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
         })
 }
 
-fn positive_count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
+pub(crate) fn positive_count(key: &str, value: &toml::Value) -> Result<usize, ConfigError> {
     match count(key, value)? {
         0 => Err(ConfigError::NotPositive { key: key.into() }),
         n => Ok(n),
     }
 }
 
-fn positive_duration(key: &str, value: &toml::Value) -> Result<Duration, ConfigError> {
+pub(crate) fn positive_duration(key: &str, value: &toml::Value) -> Result<Duration, ConfigError> {
     let duration =
         value
             .as_str()

@@ -24,6 +24,52 @@ pub(crate) struct Instruments {
     exemplars_appended: Counter,
     exemplars_out_of_order: Counter,
     exemplars: Gauge<i64>,
+    #[cfg(feature = "remote-write")]
+    remote_write: RemoteWriteFamilies,
+}
+
+/// The remote write queues' metrics, by receiver URL.
+#[cfg(feature = "remote-write")]
+#[derive(Clone)]
+struct RemoteWriteFamilies {
+    sent: Family<[String; 1], Counter>,
+    failed: Family<[String; 1], Counter>,
+    retried: Family<[String; 1], Counter>,
+    dropped: Family<[String; 1], Counter>,
+    pending: Family<[String; 1], Gauge<i64>>,
+}
+
+#[cfg(feature = "remote-write")]
+impl RemoteWriteFamilies {
+    fn new(r: &Registry) -> Result<Self, RegisterError> {
+        Ok(RemoteWriteFamilies {
+            sent: r.register(
+                "remote_write_samples_sent",
+                "Samples a remote write receiver took, by receiver.",
+                Family::new(["url"]),
+            )?,
+            failed: r.register(
+                "remote_write_samples_failed",
+                "Samples in batches a receiver refused for good (4xx), by receiver.",
+                Family::new(["url"]),
+            )?,
+            retried: r.register(
+                "remote_write_samples_retried",
+                "Samples in batches sent again after a 5xx, network error or timeout, by receiver.",
+                Family::new(["url"]),
+            )?,
+            dropped: r.register(
+                "remote_write_samples_dropped",
+                "Samples dropped because the queue was full or the server stopped, by receiver.",
+                Family::new(["url"]),
+            )?,
+            pending: r.register(
+                "remote_write_samples_pending",
+                "Samples waiting to be sent, or being sent, by receiver.",
+                Family::new(["url"]),
+            )?,
+        })
+    }
 }
 
 impl Instruments {
@@ -83,8 +129,24 @@ impl Instruments {
                 "Exemplars kept (at most max_exemplars).",
                 Gauge::<i64>::default(),
             )?,
+            #[cfg(feature = "remote-write")]
+            remote_write: RemoteWriteFamilies::new(&r)?,
             registry,
         })
+    }
+
+    /// The queue metrics of the remote write receiver `url`.
+    #[cfg(feature = "remote-write")]
+    pub(crate) fn remote_write(&self, url: &str) -> super::remote_write::QueueMetrics {
+        let f = &self.remote_write;
+        let url = [url.to_owned()];
+        super::remote_write::QueueMetrics {
+            sent: f.sent.get_or_create(&url),
+            failed: f.failed.get_or_create(&url),
+            retried: f.retried.get_or_create(&url),
+            dropped: f.dropped.get_or_create(&url),
+            pending: f.pending.get_or_create(&url),
+        }
     }
 
     pub(crate) fn scraped(&self, job: &str, duration: Duration, error: Option<&ScrapeError>) {

@@ -30,13 +30,17 @@
 mod api;
 mod chunk;
 mod config;
+mod connect;
 mod exemplars;
 mod instruments;
 mod json;
 mod protocols;
 mod query;
+#[cfg(feature = "remote-write")]
+mod remote_write;
 mod scrape;
 mod scrape_cache;
+mod series_set;
 mod storage;
 mod target;
 #[cfg(feature = "tls")]
@@ -60,6 +64,8 @@ pub use query::{
     instant_query, range_query, QueryEngine, QueryError, QueryLimits, QueryValue, LOOKBACK_MS,
     MAX_POINTS_PER_SERIES,
 };
+#[cfg(feature = "remote-write")]
+pub use remote_write::{RemoteWrite, RemoteWriteStats};
 pub use scrape::{ScrapeError, ACCEPT, MAX_FUTURE_MS};
 pub use storage::{
     is_stale, series_labels, AppendError, AppendStats, Histogram, HistogramSeries, Matcher,
@@ -82,6 +88,13 @@ pub struct PullServer {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     api: JoinHandle<io::Result<()>>,
+    /// The receivers, the signal that stops their senders, and the senders.
+    #[cfg(feature = "remote-write")]
+    remote_write: (
+        remote_write::Forwarder,
+        watch::Sender<bool>,
+        Vec<JoinHandle<()>>,
+    ),
 }
 
 impl PullServer {
@@ -129,6 +142,10 @@ impl PullServer {
             ));
         }
         let instruments = Instruments::new().map_err(io::Error::other)?;
+        #[cfg(feature = "remote-write")]
+        let forwarder =
+            remote_write::Forwarder::new(&config.remote_write, |url| instruments.remote_write(url))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(listen).await?;
         let api_addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
@@ -140,7 +157,7 @@ impl PullServer {
             scraped.push(Target::new(format!("http://{api_addr}/metrics")).job("pull"));
         }
         for (i, target) in scraped.into_iter().enumerate() {
-            let client = scrape::Client::for_target(&target, &format!("targets[{i}]"))
+            let client = connect::Client::for_target(&target, &format!("targets[{i}]"))
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let status = Arc::new(Mutex::new(TargetStatus {
                 target: target.clone(),
@@ -161,6 +178,8 @@ impl PullServer {
                 instruments: instruments.clone(),
                 client,
                 exemplars: Arc::clone(&exemplars),
+                #[cfg(feature = "remote-write")]
+                forwarder: forwarder.clone(),
             };
             tasks.push(tokio::spawn(target::run(
                 target,
@@ -175,6 +194,12 @@ impl PullServer {
             instruments.clone(),
             stopped.clone(),
         )));
+        // The senders stop after the scrapes, so what the last scrape stored is sent too.
+        #[cfg(feature = "remote-write")]
+        let (senders_stop, senders) = {
+            let (stop, stopped) = watch::channel(false);
+            (stop, forwarder.spawn(&stopped))
+        };
         let engine = Arc::new(QueryEngine::new(config.query));
         let api = api::Api {
             storage: Arc::clone(&storage),
@@ -217,7 +242,15 @@ impl PullServer {
             stop,
             tasks,
             api,
+            #[cfg(feature = "remote-write")]
+            remote_write: (forwarder, senders_stop, senders),
         })
+    }
+
+    /// What each remote write receiver's queue has done (feature `remote-write`).
+    #[cfg(feature = "remote-write")]
+    pub fn remote_write_stats(&self) -> Vec<RemoteWriteStats> {
+        self.remote_write.0.stats()
     }
 
     /// Where the HTTP API listens.
@@ -279,11 +312,21 @@ impl PullServer {
         }
     }
 
-    /// Stops scraping and serving, and waits until everything has.
+    /// Stops scraping and serving, and waits until everything has. Samples queued for remote
+    /// write are sent first while their receivers answer; a batch that fails then is dropped
+    /// (and counted).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        #[cfg(feature = "remote-write")]
+        {
+            let (_, stop, senders) = self.remote_write;
+            let _ = stop.send(true);
+            for sender in senders {
+                let _ = sender.await;
+            }
         }
         let _ = self.api.await;
     }

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::header;
-use hyper::{Request, StatusCode, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, StatusCode};
 use parking_lot::Mutex;
-use tokio::net::TcpStream;
 
 use super::config::{Limits, Target};
+use super::connect::{connect, Client, Connection};
 use super::exemplars::StoredExemplar;
 use super::scrape_cache::ScrapeCache;
 use super::storage::{series_labels, Histogram, SeriesLabels};
@@ -163,32 +162,6 @@ impl From<ScrapeError> for Refused {
     }
 }
 
-/// How a target is connected to: plain TCP, or TLS as its `tls_config` says.
-#[derive(Clone, Default)]
-pub(crate) struct Client {
-    #[cfg(feature = "tls")]
-    tls: Option<super::tls::Connector>,
-}
-
-impl Client {
-    /// The client of `target` (`place` names it in errors: `targets[0]`); reads the TLS
-    /// files of an `https://` target.
-    #[cfg_attr(not(feature = "tls"), allow(clippy::unnecessary_wraps))]
-    pub(crate) fn for_target(target: &Target, place: &str) -> Result<Client, super::ConfigError> {
-        #[cfg(feature = "tls")]
-        if target.url.starts_with("https://") {
-            let key = format!("{place}.tls_config");
-            let connector = super::tls::Connector::new(&target.tls_config, &key)
-                .map_err(|error| super::ConfigError::WebConfig { key, error })?;
-            return Ok(Client {
-                tls: Some(connector),
-            });
-        }
-        let _ = (target, place);
-        Ok(Client::default())
-    }
-}
-
 /// Scrapes `target` once; `now` (ms) stamps samples without their own timestamp. Fetching
 /// and parsing both happen within `timeout`; parsing runs on a blocking thread, off the
 /// async workers.
@@ -234,56 +207,17 @@ async fn fetch(
     client: &Client,
     timeout: Duration,
 ) -> Result<(Vec<u8>, Option<String>), ScrapeError> {
-    let uri: Uri = target
-        .url
-        .parse()
-        .map_err(|_| ScrapeError::Url(target.url.clone()))?;
-    let default_port = match uri.scheme_str() {
-        Some("http") => 80,
-        Some("https") if cfg!(feature = "tls") => 443,
-        _ => return Err(ScrapeError::Url(target.url.clone())),
-    };
-    let host = uri
-        .host()
-        .ok_or_else(|| ScrapeError::Url(target.url.clone()))?;
-    let port = uri.port_u16().unwrap_or(default_port);
-    let stream = TcpStream::connect((host.trim_matches(['[', ']']), port))
-        .await
-        .map_err(|e| ScrapeError::Connect(e.to_string()))?;
-    let mut sender = match default_port {
-        #[cfg(feature = "tls")]
-        443 => {
-            let connector = client
-                .tls
-                .as_ref()
-                .ok_or_else(|| ScrapeError::Url(target.url.clone()))?;
-            let stream = connector
-                .connect(host, stream)
-                .await
-                .map_err(ScrapeError::Tls)?;
-            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| ScrapeError::Http(e.to_string()))?;
-            tokio::spawn(connection);
-            sender
-        }
-        _ => {
-            let _ = client;
-            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| ScrapeError::Http(e.to_string()))?;
-            tokio::spawn(connection);
-            sender
-        }
-    };
+    let Connection {
+        mut sender,
+        host,
+        port,
+        uri,
+    } = connect(&target.url, client).await?;
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = Request::get(path);
     if let Some(auth) = &target.basic_auth {
-        use base64::Engine;
-        let password = auth.current_password().map_err(ScrapeError::Credentials)?;
-        let credentials = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{password}", auth.username));
-        request = request.header(header::AUTHORIZATION, format!("Basic {credentials}"));
+        let value = auth.header_value().map_err(ScrapeError::Credentials)?;
+        request = request.header(header::AUTHORIZATION, value);
     }
     let request = request
         .header(header::HOST, format!("{host}:{port}"))

@@ -16,6 +16,13 @@ use crate::parse::FloatHistogram;
 /// A series' labels, sorted by name, `__name__` included.
 pub type SeriesLabels = Arc<[(String, String)]>;
 
+/// A map keyed by series labels, with a fast hash (labels are hashed for every sample a
+/// scrape stores).
+pub(crate) type LabelsMap<V> = HashMap<SeriesLabels, V, foldhash::fast::RandomState>;
+
+/// A set of series labels, with a fast hash.
+pub(crate) type LabelsSet = HashSet<SeriesLabels, foldhash::fast::RandomState>;
+
 /// A series and its samples `(timestamp in ms, value)`, in time order.
 pub type Series = (SeriesLabels, Vec<(i64, f64)>);
 
@@ -222,6 +229,17 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         samples: &[(SeriesLabels, i64, f64)],
         histograms: &[(SeriesLabels, i64, Histogram)],
+    ) -> Result<AppendStats, AppendError> {
+        self.append_observed(samples, histograms, &mut |_| {})
+    }
+    /// [`append_all`](Storage::append_all), calling `stored` with the place in `samples` of
+    /// each float sample stored (not those refused), in order: what is forwarded to remote
+    /// write.
+    fn append_observed(
+        &self,
+        samples: &[(SeriesLabels, i64, f64)],
+        histograms: &[(SeriesLabels, i64, Histogram)],
+        stored: &mut dyn FnMut(usize),
     ) -> Result<AppendStats, AppendError>;
     /// How many series the store holds.
     fn series_count(&self) -> usize;
@@ -311,7 +329,11 @@ struct Index {
     /// Slots by id; a removed series leaves its slot to the next new one (`free`).
     series: Vec<Option<StoredSeries>>,
     free: Vec<usize>,
-    ids: HashMap<SeriesLabels, usize>,
+    ids: LabelsMap<usize>,
+    /// Ids by the address of the labels the series was stored with: a scrape that hands the
+    /// same `Arc` again (its scrape cache does) finds the series without hashing the labels.
+    /// The store holds that `Arc`, so no other labels can have its address meanwhile.
+    by_address: HashMap<usize, usize, foldhash::fast::RandomState>,
     postings: HashMap<(String, String), BTreeSet<usize>>,
     /// Series with native histogram samples: while none, histogram selects return at once.
     with_histograms: usize,
@@ -323,10 +345,29 @@ struct StoredSeries {
     histograms: Vec<(i64, Histogram)>,
 }
 
+/// Where the labels `labels` points to live: their identity while they are held.
+fn address(labels: &SeriesLabels) -> usize {
+    Arc::as_ptr(labels).cast::<()>() as usize
+}
+
 impl Index {
+    /// The id of the series `labels`, if stored.
+    fn find(&self, labels: &SeriesLabels) -> Option<usize> {
+        if let Some(id) = self.by_address.get(&address(labels)) {
+            let same = self.series[*id]
+                .as_ref()
+                .is_some_and(|s| Arc::ptr_eq(&s.labels, labels));
+            if same {
+                return Some(*id);
+            }
+        }
+        self.ids.get(labels).copied()
+    }
+
+    /// The id of the series `labels`, stored anew if it was not.
     fn id_of(&mut self, labels: &SeriesLabels, stats: &mut AppendStats) -> usize {
-        if let Some(id) = self.ids.get(labels) {
-            return *id;
+        if let Some(id) = self.find(labels) {
+            return id;
         }
         let stored = Some(StoredSeries {
             labels: Arc::clone(labels),
@@ -344,6 +385,7 @@ impl Index {
             }
         };
         self.ids.insert(Arc::clone(labels), id);
+        self.by_address.insert(address(labels), id);
         for pair in labels.iter() {
             self.postings.entry(pair.clone()).or_default().insert(id);
         }
@@ -470,36 +512,53 @@ fn histograms(series: &StoredSeries) -> &[(i64, Histogram)] {
 }
 
 impl Storage for MemoryStorage {
-    fn append_all(
+    fn append_observed(
         &self,
         samples: &[(SeriesLabels, i64, f64)],
         histograms: &[(SeriesLabels, i64, Histogram)],
+        stored: &mut dyn FnMut(usize),
     ) -> Result<AppendStats, AppendError> {
         let mut index = self.inner.write();
-        let new: HashSet<&SeriesLabels> = samples
+        // Each sample's series, looked up once; the series not stored yet, counted.
+        let mut found = Vec::with_capacity(samples.len() + histograms.len());
+        let mut new: HashSet<&SeriesLabels, foldhash::fast::RandomState> = HashSet::default();
+        let all_labels = samples
             .iter()
             .map(|(labels, _, _)| labels)
-            .chain(histograms.iter().map(|(labels, _, _)| labels))
-            .filter(|labels| !index.ids.contains_key(*labels))
-            .collect();
+            .chain(histograms.iter().map(|(labels, _, _)| labels));
+        for labels in all_labels {
+            let id = index.find(labels);
+            if id.is_none() {
+                new.insert(labels);
+            }
+            found.push(id);
+        }
         if index.ids.len() + new.len() > self.max_series {
             return Err(AppendError::SeriesLimit {
                 limit: self.max_series,
             });
         }
         let mut stats = AppendStats::default();
-        for (labels, t, v) in samples {
-            let id = index.id_of(labels, &mut stats);
+        let mut found = found.into_iter();
+        for (i, (labels, t, v)) in samples.iter().enumerate() {
+            let id = match found.next().flatten() {
+                Some(id) => id,
+                None => index.id_of(labels, &mut stats),
+            };
             if let Some(series) = index.series[id].as_mut() {
                 let last = series.samples.last();
                 let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits();
                 if stats.takes(last.as_ref().map(|(t, v)| (*t, v)), *t, v, same) {
                     series.samples.push(*t, *v);
+                    stored(i);
                 }
             }
         }
         for (labels, t, h) in histograms {
-            let id = index.id_of(labels, &mut stats);
+            let id = match found.next().flatten() {
+                Some(id) => id,
+                None => index.id_of(labels, &mut stats),
+            };
             let Some(series) = index.series[id].as_mut() else {
                 continue;
             };
@@ -651,6 +710,7 @@ impl Storage for MemoryStorage {
             let Some(labels) = labels else { continue };
             index.free.push(id);
             index.ids.remove(&labels);
+            index.by_address.remove(&address(&labels));
             for pair in labels.iter() {
                 if let Some(list) = index.postings.get_mut(pair) {
                     list.remove(&id);

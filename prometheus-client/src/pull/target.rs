@@ -1,7 +1,6 @@
 //! The scrape loop of one target: scrape every interval, store all or nothing, record `up`
 //! and the other synthetic series, and mark series that disappear as stale.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +12,10 @@ use super::exemplars::ExemplarStore;
 use super::instruments::Instruments;
 use super::scrape::{scrape, target_labels, ScrapeError, Scraped};
 use super::scrape_cache::ScrapeCache;
-use super::storage::{series_labels, AppendError, AppendStats, SeriesLabels, Storage, STALE_NAN};
+use super::series_set::SeriesSet;
+use super::storage::{
+    series_labels, AppendError, AppendStats, LabelsMap, SeriesLabels, Storage, STALE_NAN,
+};
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
@@ -50,20 +52,43 @@ pub(crate) struct LoopContext {
     pub(crate) retention: Duration,
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) instruments: Instruments,
-    pub(crate) client: super::scrape::Client,
+    pub(crate) client: super::connect::Client,
     pub(crate) exemplars: Arc<ExemplarStore>,
+    /// Where stored samples are forwarded.
+    #[cfg(feature = "remote-write")]
+    pub(crate) forwarder: super::remote_write::Forwarder,
+}
+
+impl LoopContext {
+    /// Stores samples, and queues the float samples stored for remote write.
+    fn append(
+        &self,
+        samples: &[(SeriesLabels, i64, f64)],
+        histograms: &[(SeriesLabels, i64, super::storage::Histogram)],
+    ) -> Result<AppendStats, AppendError> {
+        #[cfg(feature = "remote-write")]
+        if !self.forwarder.is_empty() {
+            let mut stored = Vec::new();
+            let result = self.storage.append_observed(samples, histograms, &mut |i| {
+                stored.push(samples[i].clone());
+            });
+            self.forwarder.forward(stored);
+            return result;
+        }
+        self.storage.append_all(samples, histograms)
+    }
 }
 
 /// The series a target has in the store, and when each was last scraped (ms), for its
 /// `series_limit`: entries older than the retention are gone from the store too.
 #[derive(Default)]
 struct OwnSeries {
-    last_seen: HashMap<SeriesLabels, i64>,
+    last_seen: LabelsMap<i64>,
 }
 
 impl OwnSeries {
     /// Whether `current` fits in `limit` (0: no limit) with the series still retained.
-    fn admits(&mut self, current: &HashSet<SeriesLabels>, limit: usize, cutoff: i64) -> bool {
+    fn admits(&mut self, current: &SeriesSet, limit: usize, cutoff: i64) -> bool {
         if limit == 0 {
             return true;
         }
@@ -75,9 +100,9 @@ impl OwnSeries {
         self.last_seen.len() + new <= limit
     }
 
-    fn record(&mut self, current: &HashSet<SeriesLabels>, limit: usize, t: i64) {
+    fn record(&mut self, current: &SeriesSet, limit: usize, t: i64) {
         if limit > 0 {
-            for labels in current {
+            for labels in current.iter() {
                 self.last_seen.insert(Arc::clone(labels), t);
             }
         }
@@ -110,7 +135,7 @@ pub(crate) async fn run(
 #[derive(Default)]
 struct LoopState {
     /// The series of the last scrape: those missing from the next get stale markers.
-    previous: HashSet<SeriesLabels>,
+    previous: SeriesSet,
     own: OwnSeries,
     /// The target's series by their text (shared with the parse, which runs on a blocking
     /// thread and may outlive a scrape that timed out).
@@ -151,7 +176,7 @@ struct Outcome {
     samples_seen: usize,
     series_added: usize,
     stats: AppendStats,
-    current: HashSet<SeriesLabels>,
+    current: SeriesSet,
 }
 
 async fn scrape_once(
@@ -172,19 +197,19 @@ async fn scrape_once(
             samples_seen: refused.samples_seen,
             series_added: 0,
             stats: AppendStats::default(),
-            current: HashSet::new(),
+            current: SeriesSet::default(),
         },
     };
     // Nothing of a failed scrape is stored; every series it had before goes stale.
     let stale = f64::from_bits(STALE_NAN);
     let mut markers: Vec<(SeriesLabels, i64, f64)> = state
         .previous
-        .difference(&outcome.current)
+        .missing_from(&outcome.current)
         .map(|labels| (Arc::clone(labels), t, stale))
         .collect();
     markers.sort_by(|a, b| a.0.cmp(&b.0));
     // Markers only touch series the store has: they never meet the series limit.
-    let _ = storage.append(&markers);
+    let _ = context.append(&markers, &[]);
     state.previous = outcome.current;
     let up = if outcome.error.is_none() { 1.0 } else { 0.0 };
     let duration = started.elapsed();
@@ -195,16 +220,19 @@ async fn scrape_once(
         (series_labels(labels), t, v)
     };
     // A full store refuses these too: then `up` is missing, which alerts as a down target.
-    let _ = storage.append(&[
-        synthetic("up", up),
-        synthetic("scrape_duration_seconds", duration.as_secs_f64()),
-        synthetic("scrape_samples_scraped", outcome.samples_seen as f64),
-        synthetic(
-            "scrape_samples_post_metric_relabeling",
-            outcome.samples_seen as f64,
-        ),
-        synthetic("scrape_series_added", outcome.series_added as f64),
-    ]);
+    let _ = context.append(
+        &[
+            synthetic("up", up),
+            synthetic("scrape_duration_seconds", duration.as_secs_f64()),
+            synthetic("scrape_samples_scraped", outcome.samples_seen as f64),
+            synthetic(
+                "scrape_samples_post_metric_relabeling",
+                outcome.samples_seen as f64,
+            ),
+            synthetic("scrape_series_added", outcome.series_added as f64),
+        ],
+        &[],
+    );
     instruments.scraped(&target.job, duration, outcome.error.as_ref());
     instruments.series(storage.series_count());
     let mut s = status.lock();
@@ -226,13 +254,13 @@ fn store(
     state: &mut LoopState,
     t: i64,
 ) -> Outcome {
-    let (storage, instruments) = (context.storage.as_ref(), &context.instruments);
+    let instruments = &context.instruments;
     let retention_ms = i64::try_from(context.retention.as_millis()).unwrap_or(i64::MAX);
-    let current: HashSet<SeriesLabels> = scraped
+    let current: SeriesSet = scraped
         .samples
         .iter()
-        .map(|(l, _, _)| Arc::clone(l))
-        .chain(scraped.histograms.iter().map(|(l, _, _)| Arc::clone(l)))
+        .map(|(l, _, _)| l)
+        .chain(scraped.histograms.iter().map(|(l, _, _)| l))
         .collect();
     let seen = scraped.samples.len() + scraped.histograms.len() + scraped.too_far_ahead;
     let refused = |error| Outcome {
@@ -240,7 +268,7 @@ fn store(
         samples_seen: seen,
         series_added: 0,
         stats: AppendStats::default(),
-        current: HashSet::new(),
+        current: SeriesSet::default(),
     };
     let limit = target.limits.series_limit;
     if !state
@@ -249,7 +277,7 @@ fn store(
     {
         return refused(ScrapeError::SeriesLimit(limit));
     }
-    let stats = match storage.append_all(&scraped.samples, &scraped.histograms) {
+    let stats = match context.append(&scraped.samples, &scraped.histograms) {
         Ok(stats) => stats,
         Err(AppendError::SeriesLimit { limit }) => return refused(ScrapeError::StoreFull(limit)),
     };
@@ -263,7 +291,7 @@ fn store(
     Outcome {
         error: None,
         samples_seen: seen,
-        series_added: current.difference(&state.previous).count(),
+        series_added: current.missing_from(&state.previous).count(),
         stats,
         current,
     }

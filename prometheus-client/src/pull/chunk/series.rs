@@ -1,8 +1,6 @@
 //! One series' float samples as a run of XOR chunks: sealed ones, compact and read-only, and
 //! the head chunk samples are appended to.
 
-use std::collections::VecDeque;
-
 use super::{XorChunk, XorIter};
 
 /// Samples a chunk holds before the next one starts, as Prometheus' head chunks.
@@ -17,10 +15,11 @@ struct Sealed {
 }
 
 /// A series' float samples in time order, compressed. A series that holds samples always
-/// has some in its head chunk.
+/// has some in its head chunk. The sealed chunks' list grows one at a time (a series gains a
+/// chunk every 120 scrapes; doubling would leave more slack than a chunk's samples take).
 #[derive(Debug, Default)]
 pub(crate) struct FloatChunks {
-    sealed: VecDeque<Sealed>,
+    sealed: Vec<Sealed>,
     head: XorChunk,
 }
 
@@ -39,7 +38,8 @@ impl FloatChunks {
         if self.head.len() >= SAMPLES_PER_CHUNK {
             if let Some((last_t, _)) = self.head.last() {
                 let full = std::mem::take(&mut self.head);
-                self.sealed.push_back(Sealed {
+                self.sealed.reserve_exact(1);
+                self.sealed.push(Sealed {
                     last_t,
                     bytes: full.into_bytes(),
                 });
@@ -62,8 +62,8 @@ impl FloatChunks {
     /// The chunks that may hold samples at or after `start`, oldest first.
     fn chunks_from(&self, start: i64) -> impl Iterator<Item = XorIter<'_>> {
         let from = self.sealed.partition_point(|c| c.last_t < start);
-        self.sealed
-            .range(from..)
+        self.sealed[from..]
+            .iter()
             .map(|c| XorIter::new(&c.bytes))
             .chain(std::iter::once(self.head.iter()))
     }

@@ -392,10 +392,11 @@ mod tests {
     }
 
     impl Storage for Awkward {
-        fn append_all(
+        fn append_observed(
             &self,
             _: &[(SeriesLabels, i64, f64)],
             _: &[(SeriesLabels, i64, Histogram)],
+            _: &mut dyn FnMut(usize),
         ) -> Result<AppendStats, AppendError> {
             Ok(AppendStats::default())
         }
