@@ -259,3 +259,21 @@ async fn a_5xx_answer_is_retried_until_taken() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn stopping_waits_for_one_request_at_most_when_the_receiver_hangs() {
+    let receiver = FakeTarget::start(|_| Answer::Hang).await;
+    let target = FakeTarget::start(|_| gauges(100)).await;
+    // 105 samples in batches of 2: 53 requests of a second each, were they all tried.
+    let remote = RemoteWrite::new(format!("http://{}/api/v1/write", receiver.addr))
+        .shards(1)
+        .max_samples_per_send(2)
+        .batch_send_deadline(Duration::from_millis(10))
+        .timeout(Duration::from_secs(1));
+    let server = start_pull(&target, remote, Duration::from_secs(30)).await;
+    server.wait_for_scrapes(1).await;
+    stats_when(&server, "retried", |s| s.retried > 0).await;
+    tokio::time::timeout(Duration::from_secs(20), server.shutdown())
+        .await
+        .expect("stops after the request in flight, dropping the rest");
+}

@@ -141,11 +141,12 @@ impl Forwarder {
 
 /// Sends shard `shard`'s batches until the queue is stopped and empty. A batch worth
 /// retrying is sent again after a backoff, for as long as the server runs; once it is
-/// stopping, a batch that fails is dropped (and counted), so stopping never waits on a
-/// receiver that is down.
+/// stopping, the first batch that fails is dropped with all the shard still holds (and
+/// counted), so stopping waits on a receiver that is down for one request at most.
 async fn run_shard(receiver: Arc<Receiver>, shard: usize, mut stop: watch::Receiver<bool>) {
     let remote = &receiver.remote;
     let metrics = &receiver.queue.metrics;
+    let mut giving_up = false;
     while let Some(batch) = receiver
         .queue
         .next_batch(
@@ -157,6 +158,11 @@ async fn run_shard(receiver: Arc<Receiver>, shard: usize, mut stop: watch::Recei
         .await
     {
         let n = batch.len() as u64;
+        if giving_up {
+            metrics.dropped.inc_by(n);
+            receiver.queue.done(batch.len());
+            continue;
+        }
         let body = match proto::body(&batch) {
             Ok(body) => bytes::Bytes::from(body),
             Err(e) => {
@@ -182,6 +188,7 @@ async fn run_shard(receiver: Arc<Receiver>, shard: usize, mut stop: watch::Recei
                     *receiver.last_error.lock() = error;
                     if *stop.borrow() {
                         metrics.dropped.inc_by(n);
+                        giving_up = true;
                         break;
                     }
                     metrics.retried.inc_by(n);
