@@ -329,7 +329,10 @@ async fn prometheus_and_our_pull_server_give_the_quantile_the_demo_implies() {
         }
     }
     // Once the traffic stops, both hold the same last histogram: the same answers exactly.
+    // The traffic task may be observing on the other worker: wait until it has stopped, so
+    // the snapshot below is the last.
     stream.abort();
+    let _ = stream.await;
     let count_query = format!("histogram_count({series})");
     let last_count = demo.latency_native.snapshot().count as f64;
     prometheus
