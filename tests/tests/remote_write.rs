@@ -236,6 +236,33 @@ async fn a_4xx_answer_fails_the_batch_without_retrying() {
 }
 
 #[tokio::test]
+async fn a_receiver_s_error_body_is_read_only_so_far() {
+    // A body that says 1 GiB and stops after 8 MiB: read whole, it would fail (and say
+    // nothing); its first bytes are all the error message needs.
+    let mut raw = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 1073741824\r\n\r\n".to_vec();
+    raw.extend(std::iter::repeat_n(b'x', 8 << 20));
+    let receiver = FakeTarget::start(move |_| Answer::Raw(raw.clone())).await;
+    let target = FakeTarget::start(|_| gauges(10)).await;
+    let remote = RemoteWrite::new(format!("http://{}/api/v1/write", receiver.addr))
+        .shards(1)
+        .batch_send_deadline(Duration::from_millis(50));
+    let server = start_pull(&target, remote, Duration::from_secs(30)).await;
+    server.wait_for_scrapes(1).await;
+    let stats = stats_when(&server, "failed", |s| s.failed == 15).await;
+    let start: String = stats.last_error.chars().take(80).collect();
+    assert!(
+        stats.last_error.contains("400 Bad Request: xxxx"),
+        "{start}"
+    );
+    assert!(
+        stats.last_error.len() < 1024,
+        "{} bytes kept",
+        stats.last_error.len()
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_5xx_answer_is_retried_until_taken() {
     let receiver = FakeTarget::start(|n| match n {
         0..=2 => Answer::with_headers(503, "", b"busy"),

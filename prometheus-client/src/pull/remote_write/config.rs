@@ -36,8 +36,8 @@ pub struct RemoteWrite {
     /// Samples waiting to be sent, all shards together, at most (default 500,000, about
     /// 16 MB: 32 bytes a sample, its labels shared with the store); more are dropped.
     pub capacity: usize,
-    /// Shards sending at once (default 4); a series always goes through the same one, so
-    /// its samples arrive in order.
+    /// Shards sending at once (default 4, at most [`MAX_SHARDS`](Self::MAX_SHARDS)); a
+    /// series always goes through the same one, so its samples arrive in order.
     pub shards: usize,
     /// Samples in one request at most (default 500).
     pub max_samples_per_send: usize,
@@ -59,6 +59,10 @@ pub struct RemoteWrite {
 }
 
 impl RemoteWrite {
+    /// The most shards a receiver may have (Prometheus' default `max_shards`): each is a
+    /// task and a connection.
+    pub const MAX_SHARDS: usize = 200;
+
     /// A receiver at `url`, with the default queue.
     pub fn new(url: impl Into<String>) -> RemoteWrite {
         RemoteWrite {
@@ -158,6 +162,12 @@ impl RemoteWrite {
                     key: format!("{at}.{key}"),
                 });
             }
+        }
+        if self.shards > Self::MAX_SHARDS {
+            return Err(ConfigError::Expected {
+                key: format!("{at}.shards"),
+                what: "at most 200 shards",
+            });
         }
         if self.min_backoff > self.max_backoff {
             return Err(ConfigError::Expected {
@@ -278,6 +288,13 @@ mod tests {
             refused("[[remote_write]]\nurl = \"http://x/\"\nshards = 0"),
             ConfigError::NotPositive {
                 key: "remote_write[0].shards".into()
+            }
+        );
+        assert_eq!(
+            refused("[[remote_write]]\nurl = \"http://x/\"\nshards = 1000000000"),
+            ConfigError::Expected {
+                key: "remote_write[0].shards".into(),
+                what: "at most 200 shards"
             }
         );
         assert_eq!(

@@ -63,7 +63,8 @@ pub(crate) struct Forwarder {
 }
 
 impl Forwarder {
-    /// A forwarder to `remotes`, with its metrics from `metrics_for(url)`.
+    /// A forwarder to `remotes` (checked already, by [`Config::check`](super::Config::check)),
+    /// with its metrics from `metrics_for(url)`.
     pub(crate) fn new(
         remotes: &[RemoteWrite],
         metrics_for: impl Fn(&str) -> QueueMetrics,
@@ -71,7 +72,6 @@ impl Forwarder {
         let mut receivers = Vec::new();
         for (i, remote) in remotes.iter().enumerate() {
             let at = format!("remote_write[{i}]");
-            remote.check(&at)?;
             #[cfg(feature = "tls")]
             let client = Client::for_url(&remote.url, &remote.tls_config, &at)?;
             #[cfg(not(feature = "tls"))]
@@ -196,7 +196,7 @@ async fn run_shard(receiver: Arc<Receiver>, shard: usize, mut stop: watch::Recei
                         () = tokio::time::sleep(backoff) => {}
                         _ = stop.changed() => {}
                     }
-                    backoff = (backoff * 2).min(remote.max_backoff);
+                    backoff = backoff.saturating_mul(2).min(remote.max_backoff);
                 }
             }
         }

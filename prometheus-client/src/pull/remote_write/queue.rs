@@ -117,7 +117,8 @@ impl Queue {
             let due = {
                 let mut held = shard.held.lock();
                 let len = held.samples.len();
-                let due = held.since.map(|since| since + deadline);
+                // A deadline past what an `Instant` holds is never due.
+                let due = held.since.and_then(|since| since.checked_add(deadline));
                 if len >= max || len > 0 && (stopping || due.is_some_and(|d| d <= Instant::now())) {
                     let batch: Vec<Pending> = held.samples.drain(..len.min(max)).collect();
                     held.since = (!held.samples.is_empty()).then(Instant::now);
@@ -202,9 +203,10 @@ mod tests {
         let queue = Queue::new(1, 100, QueueMetrics::default());
         let (tx, mut stop) = watch::channel(false);
         queue.push(samples(3, 1));
+        // A deadline no `Instant` can hold is never due (and does not overflow).
         let waited = tokio::time::timeout(
             Duration::from_millis(50),
-            queue.next_batch(0, 10, Duration::from_secs(60), &mut stop),
+            queue.next_batch(0, 10, Duration::MAX, &mut stop),
         )
         .await;
         assert!(waited.is_err(), "three of ten wait for the deadline");

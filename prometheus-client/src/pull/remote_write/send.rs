@@ -64,15 +64,21 @@ async fn exchange(remote: &RemoteWrite, client: &Client, body: Bytes) -> Outcome
     if status.is_success() {
         return Outcome::Sent;
     }
-    let text = match response.into_body().collect().await {
-        Ok(body) => {
-            let bytes = body.to_bytes();
-            String::from_utf8_lossy(&bytes[..bytes.len().min(ERROR_BODY_BYTES)])
-                .trim()
-                .to_owned()
+    // At most the first bytes of the answer's body, however much the receiver sends.
+    let mut body = response.into_body();
+    let mut text = Vec::new();
+    while text.len() < ERROR_BODY_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    text.extend_from_slice(&data);
+                }
+            }
+            _ => break,
         }
-        Err(_) => String::new(),
-    };
+    }
+    text.truncate(ERROR_BODY_BYTES);
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
     let error = format!("server returned HTTP status {status}: {text}");
     let retry = status.is_server_error()
         || status == hyper::StatusCode::TOO_MANY_REQUESTS && remote.retry_on_http_429;
